@@ -1,0 +1,57 @@
+# beredning: make help lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export ANONYMIZED_TELEMETRY := False
+
+DEMO_PORTFOLIO := demo/portfolio/sundsvall-utvecklingsportfolj-utdrag.csv
+
+.DEFAULT_GOAL := help
+.PHONY: help install run migrate demo test test-unit lint format docs clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-17s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25"
+	# torch is pinned to the CPU build (any other spec pulls GB of CUDA packages).
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with its dev tools
+
+migrate: install ## Create or upgrade the database schema in $BEREDNING_DATA_DIR (default ./data)
+	$(BIN)/beredning db upgrade
+
+demo: migrate ## Load the Sundsvall portfolio excerpt
+	$(BIN)/beredning portfolio import $(DEMO_PORTFOLIO)
+
+run: demo ## Install, migrate, load the demo portfolio and serve on http://127.0.0.1:8000
+	$(BIN)/beredning serve
+
+test: install ## Run the whole test suite (unit and integration)
+	$(BIN)/pytest
+
+test-unit: install ## Run the unit tests only
+	$(BIN)/pytest -m "not integration"
+
+lint: install ## ruff (lint and format check) and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install ## Format the code with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+docs: install ## Regenerate the README settings table from intake/settings.py
+	$(BIN)/python scripts/settings_table.py README.md
+
+clean: ## Remove the virtualenv, caches and the local data directory
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data test-artifacts

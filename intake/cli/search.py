@@ -1,0 +1,155 @@
+"""`beredning similar|reindex|submit|retry`: search, index and intake from a terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from intake.cli._context import CliContext, pass_ctx
+from intake.services.similarity import SimilarityUnavailable
+from retrieval import Match
+
+
+def _match_json(match: Match, threshold: float) -> dict[str, object]:
+    doc = match.document
+    return {
+        "kind": doc.kind,
+        "ref": doc.ref,
+        "title": doc.title,
+        "score": round(match.score, 4),
+        "parts": {k: round(v, 4) for k, v in match.parts.items()},
+        "shared_terms": match.shared_terms,
+        "reason": match.reason,
+        "possible_duplicate": match.score >= threshold,
+    }
+
+
+def _print_matches(matches: list[Match], threshold: float) -> None:
+    if not matches:
+        click.echo("no similar items")
+        return
+    for rank, match in enumerate(matches, 1):
+        doc = match.document
+        flag = "  [möjlig dubblett]" if match.score >= threshold else ""
+        title = doc.title or " ".join(doc.body.split())[:70]
+        click.echo(f"{rank:>2}. {match.score:.3f}  {doc.kind:<10} {doc.ref:<14} {title}{flag}")
+        click.echo(f"    {match.reason}")
+
+
+@click.command("similar")
+@click.argument("text", required=False)
+@click.option("--limit", type=click.IntRange(1, 50), default=5, show_default=True)
+@click.option("--kind", type=click.Choice(["portfolio", "submission"]), help="Only this kind.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@pass_ctx
+def similar(ctx: CliContext, text: str | None, limit: int, kind: str | None, as_json: bool) -> None:
+    """Rank the portfolio items and submissions most similar to TEXT (or stdin), with reasons."""
+    if text is None:
+        if sys.stdin.isatty():
+            raise click.UsageError("give TEXT or pipe it on stdin")
+        text = sys.stdin.read()
+    if len(text.strip()) < 3:
+        raise click.UsageError("TEXT must have at least 3 characters")
+    service = ctx.similarity
+    try:
+        matches = service.find_similar(text, limit=limit, kinds=[kind] if kind else None)
+    except SimilarityUnavailable as exc:
+        raise click.ClickException(f"similarity search unavailable: {exc}") from exc
+    if as_json:
+        payload = {"query": text, "results": [_match_json(m, service.flag_threshold) for m in matches]}
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        _print_matches(matches, service.flag_threshold)
+
+
+@click.command("reindex")
+@pass_ctx
+def reindex(ctx: CliContext) -> None:
+    """Rebuild the vector index from the SQL database (the source of truth)."""
+    service = ctx.similarity
+    with click.progressbar(length=1, label="indexing", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        try:
+            count = service.rebuild(on_progress=progress)
+        except SimilarityUnavailable as exc:
+            raise click.ClickException(f"reindex failed, the old index is gone: {exc}") from exc
+    click.echo(f"indexed {count} documents")
+
+
+@click.command("submit")
+@click.option("--text", "text", help="The idea; read from stdin when left out.")
+@click.option("--title", help="A short title.")
+@click.option("--name", "submitter_name", help="Submitter's name.")
+@click.option("--email", "submitter_email", help="Submitter's e-mail address.")
+@click.option("--unit", "submitter_unit", help="Department or company.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@pass_ctx
+def submit(
+    ctx: CliContext,
+    text: str | None,
+    title: str | None,
+    submitter_name: str | None,
+    submitter_email: str | None,
+    submitter_unit: str | None,
+    as_json: bool,
+) -> None:
+    """Submit an idea as the API does: store it, then show its reference and similar items."""
+    from intake.domain.submission import NewSubmission, SubmissionInvalid
+    from intake.models import Channel
+    from intake.services import submissions
+
+    if text is None:
+        if sys.stdin.isatty():
+            raise click.UsageError("give --text or pipe the text on stdin")
+        text = sys.stdin.read()
+    new = NewSubmission(
+        text=text,
+        channel=Channel.CLI,
+        title=title,
+        submitter_name=submitter_name,
+        submitter_email=submitter_email,
+        submitter_unit=submitter_unit,
+    )
+    try:
+        outcome = submissions.submit(ctx.engine, ctx.similarity, new, ctx.settings.intake, actor="cli")
+    except SubmissionInvalid as exc:
+        raise click.ClickException(f"not accepted: {exc}") from exc
+    row, threshold = outcome.submission, ctx.similarity.flag_threshold
+    if as_json:
+        payload = {
+            "reference": row.reference,
+            "state": row.state.value,
+            "language": row.language,
+            "error": outcome.error,
+            "similar": [_match_json(m, threshold) for m in outcome.matches],
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"received {row.reference} ({row.state.value})")
+    if outcome.error:
+        click.echo(f"processing will be retried: {outcome.error}", err=True)
+    _print_matches(outcome.matches, threshold)
+
+
+@click.command("retry")
+@pass_ctx
+def retry(ctx: CliContext) -> None:
+    """Process the submissions whose processing failed or stalled and whose retry time has come."""
+    from intake.services import submissions
+
+    ok, failed = submissions.process_due(ctx.engine, ctx.similarity, ctx.settings.intake)
+    click.echo(f"{ok} processed, {failed} still failing")
+    if failed:
+        sys.exit(1)
+
+
+def register(main: click.Group) -> None:
+    """Add the search and intake commands to the CLI."""
+    for command in (similar, reindex, submit, retry):
+        main.add_command(command)

@@ -1,0 +1,39 @@
+"""`beredning serve`: run the web app."""
+
+from __future__ import annotations
+
+import click
+
+from intake.cli._context import CliContext, pass_ctx
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Address to bind (default from BEREDNING_HOST: 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default from BEREDNING_PORT: 8000).")
+@click.option("--log-level", default="info", type=click.Choice(["debug", "info", "warning", "error"]))
+@pass_ctx
+def serve(ctx: CliContext, host: str | None, port: int | None, log_level: str) -> None:
+    """Serve the intake form, the API and /health."""
+    import uvicorn
+
+    from intake.migrate import SchemaOutOfDate
+    from intake.web.app import create_app
+
+    settings = ctx.settings
+    try:
+        app = create_app(settings)
+    except SchemaOutOfDate as exc:
+        raise click.ClickException(str(exc)) from exc
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=log_level,
+        limit_concurrency=200,
+        timeout_keep_alive=5,
+    )
+
+
+def register(main: click.Group) -> None:
+    """Add `serve` to the CLI."""
+    main.add_command(serve)

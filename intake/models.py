@@ -1,0 +1,159 @@
+"""SQL tables: the source of truth. The vector index is derived from these and can be rebuilt.
+
+Alembic migrations in `intake/migrations` create exactly these tables; a test compares the two.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def _timestamp(**kwargs: Any) -> Any:
+    return Field(sa_type=sa.DateTime(timezone=True), **kwargs)
+
+
+class Channel(enum.StrEnum):
+    """How a submission reached us."""
+
+    WEB = "web"
+    API = "api"
+    EMAIL = "email"
+    CLI = "cli"
+
+
+class ProcessingState(enum.StrEnum):
+    """Where a submission is in the automatic work that follows its intake.
+
+    `received`: stored, not yet processed. `processed`: embedded, indexed and compared.
+    `retry`: processing failed and will be tried again. `failed`: gave up after the configured
+    number of attempts; a human must look.
+    """
+
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+class ItemKind(enum.StrEnum):
+    """What a duplicate candidate or index entry points at."""
+
+    SUBMISSION = "submission"
+    PORTFOLIO = "portfolio"
+
+
+class Decision(enum.StrEnum):
+    """A reviewer's decision on a duplicate candidate. The service never decides by itself."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+
+
+def _enum(enum_cls: type[enum.Enum]) -> Any:
+    # Store enum values as plain strings (VARCHAR) so that migrations stay simple on both databases.
+    return sa.Enum(enum_cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class Submission(SQLModel, table=True):
+    """An idea, need, problem or challenge as received, never altered after intake."""
+
+    __tablename__ = "submission"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=32, unique=True, index=True)
+    title: str | None = Field(default=None, max_length=300)
+    raw_text: str = Field(sa_type=sa.Text)
+    channel: Channel = Field(sa_type=_enum(Channel))
+    submitter_name: str | None = Field(default=None, max_length=200)
+    submitter_email: str | None = Field(default=None, max_length=320)
+    submitter_unit: str | None = Field(default=None, max_length=200)
+    received_at: datetime = _timestamp(default_factory=utcnow, index=True)
+    language: str | None = Field(default=None, max_length=8)
+    step: str = Field(default="steg-0", max_length=40)
+    state: ProcessingState = Field(
+        default=ProcessingState.RECEIVED, sa_type=_enum(ProcessingState), index=True
+    )
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    next_attempt_at: datetime | None = _timestamp(default=None)
+    processed_at: datetime | None = _timestamp(default=None)
+    updated_at: datetime = _timestamp(default_factory=utcnow, index=True)
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """The last reference number handed out per year, so references are short and gapless."""
+
+    __tablename__ = "reference_counter"
+
+    year: int = Field(primary_key=True)
+    last_value: int = Field(default=0)
+
+
+class PortfolioItem(SQLModel, table=True):
+    """An initiative of the common portfolio ("gemensam portfölj"), keyed by its Nr."""
+
+    __tablename__ = "portfolio_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    nr: str = Field(max_length=32, unique=True, index=True)
+    year: int | None = Field(default=None)
+    title: str = Field(max_length=500)
+    project_number: str | None = Field(default=None, max_length=100)
+    cost_sek: int | None = Field(default=None, sa_type=sa.BigInteger)
+    cost_text: str | None = Field(default=None, max_length=100)
+    two_percent_sek: int | None = Field(default=None, sa_type=sa.BigInteger)
+    two_percent_text: str | None = Field(default=None, max_length=100)
+    focus_area: str | None = Field(default=None, max_length=60)
+    step: str | None = Field(default=None, max_length=40)
+    description: str | None = Field(default=None, sa_type=sa.Text)
+    source: str | None = Field(default=None, max_length=300)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    updated_at: datetime = _timestamp(default_factory=utcnow, index=True)
+
+
+class DuplicateCandidate(SQLModel, table=True):
+    """A possible duplicate: a submission and another item, with the score and its reasons."""
+
+    __tablename__ = "duplicate_candidate"
+    __table_args__ = (
+        sa.UniqueConstraint("submission_id", "other_kind", "other_key", name="uq_candidate_pair"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True, ondelete="CASCADE")
+    other_kind: ItemKind = Field(sa_type=_enum(ItemKind))
+    other_key: str = Field(max_length=32, description="Portfolio Nr or submission reference.")
+    score: float
+    parts: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reason: str = Field(sa_type=sa.Text)
+    shared_terms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    decision: Decision = Field(default=Decision.PENDING, sa_type=_enum(Decision))
+    decided_by: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = _timestamp(default=None)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One change to one object: who, when, what, and the values before and after."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _timestamp(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=60)
+    entity_kind: str = Field(max_length=40)
+    entity_key: str = Field(max_length=64, index=True)
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    note: str | None = Field(default=None, sa_type=sa.Text)

@@ -1,0 +1,248 @@
+"""Find portfolio items and submissions similar to a text, keeping the index in step with SQL.
+
+SQL is the source of truth. Each process keeps a watermark of the newest `updated_at` it has
+indexed and, before searching, indexes the rows changed since (`sync`). Unchanged texts are
+not embedded again: the vector index stores a content hash per document.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from intake.models import ItemKind, PortfolioItem, ProcessingState, Submission
+from intake.settings import Settings, SimilaritySettings
+from retrieval import (
+    ChromaIndex,
+    Document,
+    Embedder,
+    EmbeddingError,
+    IndexUnavailable,
+    LexicalIndex,
+    Match,
+    SimilaritySearch,
+    VectorIndex,
+    embedder_from_config,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SimilarityUnavailable(RuntimeError):
+    """Raised when the index cannot be updated now; the caller retries later."""
+
+
+def portfolio_key(nr: str) -> str:
+    """Return the index key of a portfolio item."""
+    return f"{ItemKind.PORTFOLIO.value}:{nr}"
+
+
+def submission_key(reference: str) -> str:
+    """Return the index key of a submission."""
+    return f"{ItemKind.SUBMISSION.value}:{reference}"
+
+
+def portfolio_document(item: PortfolioItem) -> Document:
+    """Turn a portfolio row into a searchable document."""
+    metadata: dict[str, str | int | float | bool] = {}
+    if item.year is not None:
+        metadata["year"] = item.year
+    if item.step:
+        metadata["step"] = item.step
+    if item.focus_area:
+        metadata["focus_area"] = item.focus_area
+    return Document(
+        key=portfolio_key(item.nr),
+        kind=ItemKind.PORTFOLIO.value,
+        ref=item.nr,
+        title=item.title,
+        body=item.description or "",
+        metadata=metadata,
+    )
+
+
+def submission_document(submission: Submission) -> Document:
+    """Turn a submission row into a searchable document."""
+    return Document(
+        key=submission_key(submission.reference),
+        kind=ItemKind.SUBMISSION.value,
+        ref=submission.reference,
+        title=submission.title or "",
+        body=submission.raw_text,
+        metadata={"step": submission.step},
+    )
+
+
+class SimilarityService:
+    """Searches the portfolio and open submissions; one instance per process."""
+
+    def __init__(self, engine: Engine, search: SimilaritySearch, settings: SimilaritySettings) -> None:
+        self._engine = engine
+        self._search = search
+        self._settings = settings
+        self._lock = threading.RLock()
+        self._portfolio_mark: datetime | None = None
+        self._submission_mark: datetime | None = None
+        self._seen: set[tuple[str, int | None, datetime]] = set()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, engine: Engine) -> SimilarityService:
+        """Build the service with the configured embedder and index (nothing loads yet)."""
+        embedder = embedder_from_config(
+            settings.embedding.backend,
+            settings.embedding.model,
+            settings.embedding.device,
+            settings.embedding.batch_size,
+        )
+        index = build_vector_index(settings, embedder)
+        return cls.with_parts(engine, embedder, index, settings.similarity)
+
+    @classmethod
+    def with_parts(
+        cls, engine: Engine, embedder: Embedder, index: VectorIndex, settings: SimilaritySettings
+    ) -> SimilarityService:
+        """Build the service from explicit parts (tests pass fakes here)."""
+        search = SimilaritySearch(
+            embedder,
+            index,
+            LexicalIndex(),
+            dense_weight=settings.dense_weight,
+            lexical_weight=settings.lexical_weight,
+        )
+        return cls(engine, search, settings)
+
+    @property
+    def search_engine(self) -> SimilaritySearch:
+        """Return the underlying search (for health checks)."""
+        return self._search
+
+    @property
+    def flag_threshold(self) -> float:
+        """Return the score at or above which a match is a possible duplicate."""
+        return self._settings.flag_threshold
+
+    def sync(self) -> int:
+        """Index portfolio items and processed submissions changed since the last sync."""
+        with self._lock, Session(self._engine) as session:
+            items = self._changed(session, PortfolioItem, self._portfolio_mark)
+            submissions = self._changed(session, Submission, self._submission_mark)
+            documents = [portfolio_document(i) for i in items if self._is_new(i)]
+            documents += [submission_document(s) for s in submissions if self._is_new(s)]
+            if documents:
+                self._upsert(documents)
+            self._portfolio_mark = self._advance(items, self._portfolio_mark)
+            self._submission_mark = self._advance(submissions, self._submission_mark)
+            return len(documents)
+
+    def _changed(
+        self, session: Session, table: type[PortfolioItem] | type[Submission], mark: datetime | None
+    ) -> list[Any]:
+        # `>=` rather than `>`: rows written in the same microsecond as the mark are not lost;
+        # `_seen` keeps them from being indexed twice.
+        query = select(table).order_by(col(table.updated_at))
+        if table is Submission:
+            query = query.where(col(Submission.state) == ProcessingState.PROCESSED)
+        if mark is not None:
+            query = query.where(col(table.updated_at) >= mark)
+        return list(session.exec(query))
+
+    def _is_new(self, row: PortfolioItem | Submission) -> bool:
+        key = (type(row).__name__, row.id, row.updated_at)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+    def _advance(self, rows: list[Any], mark: datetime | None) -> datetime | None:
+        if not rows:
+            return mark
+        newest: datetime = rows[-1].updated_at
+        table = type(rows[-1]).__name__
+        # Forget this table's rows from before the new mark, so `_seen` stays small.
+        self._seen = {k for k in self._seen if k[0] != table or k[2] >= newest}
+        return newest
+
+    def index_submission(self, submission: Submission) -> None:
+        """Embed and index one submission; raise SimilarityUnavailable if that cannot be done now."""
+        with self._lock:
+            self._upsert([submission_document(submission)])
+
+    def find_similar(
+        self,
+        text: str,
+        *,
+        limit: int | None = None,
+        kinds: Sequence[str] | None = None,
+        exclude_keys: Sequence[str] = (),
+    ) -> list[Match]:
+        """Return the items most similar to `text`, best first, each with its reasons.
+
+        When the embedding model fails, the lexical part still answers (the matches then say
+        so in their reason); only an unreachable vector index or database raises.
+        """
+        try:
+            self.sync()
+        except SimilarityUnavailable as exc:
+            log.warning("searching a stale index: %s", exc)
+        with self._lock:
+            try:
+                return self._search.search(
+                    text,
+                    limit=limit or self._settings.default_limit,
+                    kinds=kinds,
+                    exclude_keys=exclude_keys,
+                    pool=self._settings.candidate_pool,
+                )
+            except IndexUnavailable as exc:
+                raise SimilarityUnavailable(str(exc)) from exc
+
+    def rebuild(self, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Drop the index and rebuild it from SQL; return the number of documents indexed."""
+        with self._lock, Session(self._engine) as session:
+            items = list(session.exec(select(PortfolioItem).order_by(col(PortfolioItem.nr))))
+            submissions = list(
+                session.exec(
+                    select(Submission)
+                    .where(col(Submission.state) == ProcessingState.PROCESSED)
+                    .order_by(col(Submission.id))
+                )
+            )
+            documents = [portfolio_document(i) for i in items]
+            documents += [submission_document(s) for s in submissions]
+            try:
+                self._search.rebuild(documents, on_progress=on_progress)
+            except (EmbeddingError, IndexUnavailable) as exc:
+                raise SimilarityUnavailable(str(exc)) from exc
+            self._seen = set()
+            self._portfolio_mark = None
+            self._submission_mark = None
+            for item in items:
+                self._is_new(item)  # mark as indexed
+            for submission in submissions:
+                self._is_new(submission)
+            self._portfolio_mark = self._advance(sorted(items, key=lambda i: i.updated_at), None)
+            self._submission_mark = self._advance(sorted(submissions, key=lambda s: s.updated_at), None)
+            return len(documents)
+
+    def _upsert(self, documents: list[Document]) -> None:
+        try:
+            self._search.upsert(documents)
+        except (EmbeddingError, IndexUnavailable) as exc:
+            raise SimilarityUnavailable(str(exc)) from exc
+
+
+def build_vector_index(settings: Settings, embedder: Embedder) -> VectorIndex:
+    """Return the Chroma index the settings name: a server by URL, else the embedded one."""
+    if settings.index.url:
+        return ChromaIndex(
+            url=settings.index.url, collection=settings.index.collection, model_id=embedder.model_id
+        )
+    return ChromaIndex(
+        path=settings.chroma_path, collection=settings.index.collection, model_id=embedder.model_id
+    )

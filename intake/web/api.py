@@ -1,0 +1,161 @@
+"""The JSON API: thin handlers over the services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath, Parameter
+from litestar.status_codes import HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
+
+from intake.domain.submission import NewSubmission
+from intake.models import Channel
+from intake.services import portfolio as portfolio_service
+from intake.services import submissions
+from intake.services.similarity import SimilarityUnavailable
+from intake.web.health import check_health
+from intake.web.schemas import (
+    SUBMISSION_EXAMPLE,
+    HealthOut,
+    MatchOut,
+    PortfolioItemOut,
+    SimilarOut,
+    SubmissionIn,
+    SubmissionReceipt,
+    SubmissionStatus,
+)
+from intake.web.state import Services
+
+SubmissionBody = Annotated[
+    SubmissionIn,
+    Body(
+        title="A new submission",
+        examples=[
+            Example(summary="A need from a department", value=SUBMISSION_EXAMPLE),
+            Example(summary="Just the text", value={"text": SUBMISSION_EXAMPLE["text"]}),
+        ],
+    ),
+]
+
+RETRY_MESSAGE = "Stored. Comparison with the portfolio failed and will be retried automatically."
+
+
+def receipt(outcome: submissions.Outcome, threshold: float) -> SubmissionReceipt:
+    """Build the answer to a new submission from what processing produced."""
+    row = outcome.submission
+    return SubmissionReceipt(
+        reference=row.reference,
+        received_at=row.received_at,
+        language=row.language,
+        state=row.state.value,
+        similar=[MatchOut.from_match(m, threshold) for m in outcome.matches],
+        message=None if outcome.processed else RETRY_MESSAGE,
+    )
+
+
+class SubmissionController(Controller):
+    """Intake of new submissions."""
+
+    path = "/api/submissions"
+    tags = ["submissions"]
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+        summary="Submit an idea",
+        description=(
+            "Stores the submission at once (committed before any model work), then compares it "
+            "with the portfolio and open submissions. If comparison fails the submission is kept, "
+            "`state` is `retry` and it is processed later."
+        ),
+    )
+    def create(self, data: SubmissionBody, services: Services) -> SubmissionReceipt:
+        new = NewSubmission(
+            text=data.text,
+            channel=Channel.API,
+            title=data.title,
+            submitter_name=data.submitter_name,
+            submitter_email=data.submitter_email,
+            submitter_unit=data.submitter_unit,
+        )
+        outcome = submissions.submit(
+            services.engine, services.similarity, new, services.settings.intake, actor="api"
+        )
+        return receipt(outcome, services.similarity.flag_threshold)
+
+    @get("/{reference:str}", sync_to_thread=True, summary="Status of a submission")
+    def status(self, reference: FromPath[str], services: Services) -> SubmissionStatus:
+        row = submissions.get_by_reference(services.engine, reference)
+        if row is None:
+            raise NotFoundException(f"no submission with reference {reference!r}")
+        return SubmissionStatus.from_row(row)
+
+
+class SimilarController(Controller):
+    """Suggestions while someone types."""
+
+    path = "/api/similar"
+    tags = ["similar"]
+
+    @get(
+        "/",
+        sync_to_thread=True,
+        summary="Items similar to a text",
+        description="Portfolio items and open submissions most similar to `text`, best first.",
+    )
+    def similar(
+        self,
+        services: Services,
+        text: Annotated[str, Parameter(min_length=3, max_length=5000, description="The text.")],
+        limit: Annotated[int, Parameter(ge=1, le=50, description="How many results.")] = 5,
+        kind: Annotated[
+            str | None,
+            Parameter(pattern="^(portfolio|submission)$", description="Only this kind of item."),
+        ] = None,
+    ) -> Response[SimilarOut]:
+        try:
+            matches = services.similarity.find_similar(text, limit=limit, kinds=[kind] if kind else None)
+        except SimilarityUnavailable as exc:
+            return Response(
+                SimilarOut(query=text, results=[]),
+                status_code=HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": "30", "X-Error": str(exc)[:200]},
+            )
+        threshold = services.similarity.flag_threshold
+        return Response(SimilarOut(query=text, results=[MatchOut.from_match(m, threshold) for m in matches]))
+
+
+class PortfolioController(Controller):
+    """The common portfolio, read-only here (import with the CLI)."""
+
+    path = "/api/portfolio"
+    tags = ["portfolio"]
+
+    @get("/", sync_to_thread=True, summary="List portfolio items")
+    def list_items(
+        self,
+        services: Services,
+        search: Annotated[str | None, Parameter(max_length=200)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> list[PortfolioItemOut]:
+        rows = portfolio_service.list_items(services.engine, search=search, limit=limit, offset=offset)
+        return [PortfolioItemOut.from_row(r) for r in rows]
+
+    @get("/{nr:str}", sync_to_thread=True, summary="One portfolio item")
+    def get_item(self, nr: FromPath[str], services: Services) -> PortfolioItemOut:
+        row = portfolio_service.get_item(services.engine, nr)
+        if row is None:
+            raise NotFoundException(f"no portfolio item with Nr {nr!r}")
+        return PortfolioItemOut.from_row(row)
+
+
+@get("/health", sync_to_thread=True, tags=["operations"], summary="Database, index and model state")
+def health(services: Services) -> Response[HealthOut]:
+    """Report each dependency; 503 when the service cannot take submissions."""
+    report = check_health(services)
+    code = HTTP_503_SERVICE_UNAVAILABLE if report.status == "down" else 200
+    return Response(report, status_code=code)

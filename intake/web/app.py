@@ -1,0 +1,120 @@
+"""The Litestar application factory. Nothing is created at import time."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Tag
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.template.config import TemplateConfig
+from sqlalchemy.exc import OperationalError
+
+from intake.db import create_db_engine
+from intake.domain.process import load_process
+from intake.domain.submission import SubmissionInvalid
+from intake.migrate import ensure_current
+from intake.services.similarity import SimilarityService
+from intake.settings import Settings
+from intake.web.api import (
+    PortfolioController,
+    SimilarController,
+    SubmissionController,
+    health,
+)
+from intake.web.background import BackgroundWork
+from intake.web.pages import IntakePages
+from intake.web.state import AppServices
+
+
+def build_services(settings: Settings) -> AppServices:
+    """Open the database (creating a fresh schema if empty) and set up similarity search."""
+    engine = create_db_engine(settings)
+    ensure_current(engine)
+    return AppServices(
+        settings=settings,
+        engine=engine,
+        similarity=SimilarityService.from_settings(settings, engine),
+        process=load_process(settings.process_file),
+    )
+
+
+def _invalid_submission(_: Request[Any, Any, Any], exc: SubmissionInvalid) -> Response[Any]:
+    return Response(
+        {
+            "status_code": HTTP_422_UNPROCESSABLE_ENTITY,
+            "detail": "The submission was not accepted: " + str(exc),
+            "errors": [{"field": p.field, "message": p.en, "message_sv": p.sv} for p in exc.problems],
+        },
+        status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+    )
+
+
+def _database_unavailable(_: Request[Any, Any, Any], exc: OperationalError) -> Response[Any]:
+    return Response(
+        {"status_code": HTTP_503_SERVICE_UNAVAILABLE, "detail": "The database is unavailable; try again."},
+        status_code=HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "10"},
+    )
+
+
+def create_app(settings: Settings | None = None, *, services: AppServices | None = None) -> Litestar:
+    """Build the app from `settings`, or around ready-made `services` (tests inject fakes)."""
+    if services is None:
+        services = build_services(settings or Settings())
+    background = BackgroundWork(services)
+    web_dir = Path(str(resources.files("intake.web")))
+    return Litestar(
+        route_handlers=[
+            IntakePages,
+            SubmissionController,
+            SimilarController,
+            PortfolioController,
+            health,
+            create_static_files_router(
+                path="/static", directories=[web_dir / "static"], include_in_schema=False
+            ),
+        ],
+        dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
+        exception_handlers={
+            SubmissionInvalid: _invalid_submission,
+            OperationalError: _database_unavailable,
+        },
+        template_config=TemplateConfig(directory=web_dir / "templates", engine=JinjaTemplateEngine),
+        request_max_body_size=services.settings.intake.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Beredning API",
+            version=_version(),
+            description=(
+                "Intake and triage of ideas for the IT development portfolio. Submissions are "
+                "stored before any processing; similar portfolio items and open submissions "
+                "come back with the parts of their score and the reason."
+            ),
+            tags=[
+                Tag(name="submissions", description="Intake of ideas, needs, problems, challenges"),
+                Tag(name="similar", description="Suggestions while someone types"),
+                Tag(name="portfolio", description="The common portfolio"),
+                Tag(name="operations", description="Health"),
+            ],
+            path="/schema",
+        ),
+        on_startup=[background.start],
+        on_shutdown=[background.stop, lambda: services.engine.dispose()],
+        state=State({"services": services}),
+    )
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("beredning")
+    except PackageNotFoundError:
+        return "0+unknown"

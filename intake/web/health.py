@@ -1,0 +1,60 @@
+"""Health of the service's dependencies, for `/health` and `beredning health`."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from intake.migrate import current_revision, head_revision
+from intake.web.schemas import ComponentHealth, HealthOut
+from intake.web.state import AppServices
+from retrieval import IndexUnavailable
+
+
+def check_health(services: AppServices) -> HealthOut:
+    """Check the database, the index and the model without loading anything new.
+
+    `down` means submissions cannot be stored (the database); `degraded` means they are stored
+    but similarity is not available yet (model loading, index unreachable).
+    """
+    database = _database(services)
+    index = _index(services)
+    model = _model(services)
+    if not database.ok:
+        status = "down"
+    elif not (index.ok and model.ok):
+        status = "degraded"
+    else:
+        status = "ok"
+    return HealthOut(status=status, database=database, index=index, model=model)
+
+
+def _database(services: AppServices) -> ComponentHealth:
+    try:
+        with services.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        revision = current_revision(services.engine)
+    except SQLAlchemyError as exc:
+        return ComponentHealth(ok=False, detail=f"unreachable: {type(exc).__name__}")
+    head = head_revision()
+    if revision != head:
+        return ComponentHealth(ok=False, detail=f"schema at {revision}, code needs {head}")
+    return ComponentHealth(ok=True, detail=f"{services.engine.dialect.name}, schema {revision}")
+
+
+def _index(services: AppServices) -> ComponentHealth:
+    try:
+        count = services.similarity.search_engine.vector_index.count()
+    except IndexUnavailable as exc:
+        return ComponentHealth(ok=False, detail=f"unreachable: {exc}")
+    return ComponentHealth(ok=True, detail=f"{count} documents")
+
+
+def _model(services: AppServices) -> ComponentHealth:
+    status = services.model
+    model_id = services.similarity.search_engine.embedder.model_id
+    if status.state == "ready":
+        return ComponentHealth(ok=True, detail=f"{model_id} loaded")
+    if status.state == "error":
+        return ComponentHealth(ok=False, detail=f"{model_id} failed: {status.error}")
+    return ComponentHealth(ok=False, detail=f"{model_id} {status.state}")

@@ -1,0 +1,118 @@
+"""Server-rendered pages for submitters: the form at `/` and the receipt after sending."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import URLEncodedBody
+from litestar.response import Template
+from litestar.status_codes import HTTP_201_CREATED, HTTP_422_UNPROCESSABLE_ENTITY
+
+from intake.domain.submission import FieldProblem, NewSubmission, SubmissionInvalid
+from intake.models import Channel
+from intake.services import submissions
+from intake.web.i18n import pick_language, translator
+from intake.web.schemas import MatchOut
+from intake.web.state import Services
+
+LANG_COOKIE = "lang"
+
+
+@dataclass
+class SubmissionForm:
+    """The fields of the intake form, as posted."""
+
+    text: str = ""
+    title: str = ""
+    submitter_name: str = ""
+    submitter_email: str = ""
+    submitter_unit: str = ""
+
+
+@dataclass
+class FormPage:
+    """What the form template needs."""
+
+    lang: str
+    form: SubmissionForm = field(default_factory=SubmissionForm)
+    problems: list[FieldProblem] = field(default_factory=list)
+    max_text: int = 0
+
+
+@dataclass
+class ReceiptPage:
+    """What the receipt template needs."""
+
+    lang: str
+    reference: str
+    similar: list[MatchOut]
+    retry: bool
+
+
+def _lang(request: Request[Any, Any, Any], services: Services) -> str:
+    return pick_language(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        services.settings.default_language,
+    )
+
+
+def _render(name: str, page: FormPage | ReceiptPage, status_code: int = 200) -> Template:
+    response = Template(
+        template_name=name,
+        context={"page": page, "t": translator(page.lang), "lang": page.lang},
+        status_code=status_code,
+    )
+    response.set_cookie(LANG_COOKIE, page.lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response
+
+
+class IntakePages(Controller):
+    """The submitter's pages."""
+
+    path = "/"
+    include_in_schema = False
+
+    @get("/", sync_to_thread=False)
+    def form(self, request: Request[Any, Any, Any], services: Services) -> Template:
+        page = FormPage(lang=_lang(request, services), max_text=services.settings.intake.max_text_chars)
+        return _render("form.html", page)
+
+    @post("/", sync_to_thread=True, status_code=HTTP_201_CREATED)
+    def send(
+        self,
+        request: Request[Any, Any, Any],
+        services: Services,
+        data: URLEncodedBody[SubmissionForm],
+    ) -> Template | Response[Any]:
+        lang = _lang(request, services)
+        new = NewSubmission(
+            text=data.text,
+            channel=Channel.WEB,
+            title=data.title or None,
+            submitter_name=data.submitter_name or None,
+            submitter_email=data.submitter_email or None,
+            submitter_unit=data.submitter_unit or None,
+        )
+        try:
+            outcome = submissions.submit(
+                services.engine, services.similarity, new, services.settings.intake, actor="web"
+            )
+        except SubmissionInvalid as exc:
+            page = FormPage(
+                lang=lang,
+                form=data,
+                problems=exc.problems,
+                max_text=services.settings.intake.max_text_chars,
+            )
+            return _render("form.html", page, HTTP_422_UNPROCESSABLE_ENTITY)
+        threshold = services.similarity.flag_threshold
+        receipt = ReceiptPage(
+            lang=lang,
+            reference=outcome.submission.reference,
+            similar=[MatchOut.from_match(m, threshold) for m in outcome.matches],
+            retry=not outcome.processed,
+        )
+        return _render("receipt.html", receipt, HTTP_201_CREATED)

@@ -1,0 +1,134 @@
+"""Request and response bodies of the JSON API, with the examples shown in the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from intake.models import PortfolioItem, Submission
+from retrieval import Match
+
+SUBMISSION_EXAMPLE = {
+    "text": "Invånare ska kunna ansöka om parkeringstillstånd digitalt och följa sitt ärende.",
+    "title": "Digitalt parkeringstillstånd",
+    "submitter_name": "Anna Andersson",
+    "submitter_email": "anna.andersson@kommunen.se",
+    "submitter_unit": "Stadsbyggnadskontoret",
+}
+
+
+class SubmissionIn(BaseModel):
+    """A new idea, need, problem or challenge."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="The idea in the submitter's own words; stored exactly as sent.")
+    title: str | None = Field(default=None, description="A short title, if the submitter gave one.")
+    submitter_name: str | None = Field(default=None, description="Who sent it.")
+    submitter_email: str | None = Field(default=None, description="Where to reach the submitter.")
+    submitter_unit: str | None = Field(default=None, description="Department or company.")
+
+
+class MatchOut(BaseModel):
+    """A similar portfolio item or submission, with the parts of its score and why."""
+
+    kind: Literal["portfolio", "submission"] = Field(description="What was found.")
+    ref: str = Field(description="Portfolio Nr (22-04) or submission reference.")
+    title: str = Field(description="Title of the item found (submissions: their title or start).")
+    score: float = Field(description="Combined similarity in [0, 1].")
+    parts: dict[str, float] = Field(description="The parts of the score: `dense`, `lexical`.")
+    shared_terms: list[str] = Field(description="Words the two texts share, compounds included.")
+    reason: str = Field(description="The reason in words (Swedish), for the reviewer.")
+    possible_duplicate: bool = Field(description="Whether the score reaches the flag threshold.")
+
+    @classmethod
+    def from_match(cls, match: Match, threshold: float) -> MatchOut:
+        """Build the public view of a match; submission bodies are never shown, only titles."""
+        doc = match.document
+        title = doc.title if doc.kind == "portfolio" or doc.title else _shorten(doc.body)
+        return cls(
+            kind="portfolio" if doc.kind == "portfolio" else "submission",
+            ref=doc.ref,
+            title=title,
+            score=round(match.score, 4),
+            parts={k: round(v, 4) for k, v in match.parts.items()},
+            shared_terms=match.shared_terms,
+            reason=match.reason,
+            possible_duplicate=match.score >= threshold,
+        )
+
+
+def _shorten(text: str, most: int = 80) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= most else line[: most - 1].rstrip() + "…"
+
+
+class SubmissionReceipt(BaseModel):
+    """The answer to a new submission: its reference and what it resembles."""
+
+    reference: str = Field(description="Tracking reference, e.g. IN-2026-00042.")
+    received_at: datetime
+    language: str | None = Field(description="Detected language (ISO 639-1), None if unsure.")
+    state: str = Field(description="received, processed, retry (will be retried) or failed.")
+    similar: list[MatchOut] = Field(description="The most similar items, best first.")
+    message: str | None = Field(default=None, description="A note when processing must be retried.")
+
+
+class SubmissionStatus(BaseModel):
+    """Where a submission is; no personal data."""
+
+    reference: str
+    received_at: datetime
+    state: str
+    step: str
+
+    @classmethod
+    def from_row(cls, row: Submission) -> SubmissionStatus:
+        """Build the status view of a stored submission."""
+        return cls(reference=row.reference, received_at=row.received_at, state=row.state.value, step=row.step)
+
+
+class SimilarOut(BaseModel):
+    """Suggestions for a text being typed."""
+
+    query: str
+    results: list[MatchOut]
+
+
+class PortfolioItemOut(BaseModel):
+    """An initiative of the common portfolio."""
+
+    nr: str
+    year: int | None
+    title: str
+    project_number: str | None
+    cost_sek: int | None
+    cost_text: str | None
+    two_percent_sek: int | None
+    two_percent_text: str | None
+    focus_area: str | None
+    step: str | None
+    description: str | None
+
+    @classmethod
+    def from_row(cls, row: PortfolioItem) -> PortfolioItemOut:
+        """Build the public view of a portfolio row."""
+        return cls.model_validate(row, from_attributes=True)
+
+
+class ComponentHealth(BaseModel):
+    """The state of one dependency."""
+
+    ok: bool
+    detail: str
+
+
+class HealthOut(BaseModel):
+    """Whether the service can take submissions and search."""
+
+    status: Literal["ok", "degraded", "down"]
+    database: ComponentHealth
+    index: ComponentHealth
+    model: ComponentHealth

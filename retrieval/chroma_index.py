@@ -1,0 +1,264 @@
+"""The vector index in Chroma, embedded (a directory) or a server (a URL).
+
+Chroma never embeds here: the collection is created without an embedding function, so a call that
+forgets the vectors fails instead of silently downloading Chroma's default model. One collection
+per embedding model (`<name>-<model_id>`), so switching models never mixes vector spaces.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from retrieval.base import DenseHit, Document, IndexUnavailable, Matrix, Vector, content_hash
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+T = TypeVar("T")
+
+_META_PREFIX = "meta."
+"""Document.metadata is stored under this prefix so it cannot clash with our own fields."""
+
+
+def collection_name(name: str, model_id: str) -> str:
+    """Return `<name>-<model_id>` made valid for Chroma (3-63 of [a-zA-Z0-9._-], alnum at ends)."""
+    raw = re.sub(r"[^a-zA-Z0-9._-]+", "-", f"{name}-{model_id}")
+    raw = re.sub(r"\.{2,}", ".", raw)
+    raw = raw[:63].strip("._-")
+    if len(raw) < 3:
+        raw = f"{raw}-idx".strip("._-")
+    if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", raw):
+        raw = f"c-{raw}"
+    return raw
+
+
+def _server_address(url: str) -> tuple[str, int, bool]:
+    """Return host, port and whether TLS is used, from `http(s)://host[:port]`."""
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not a Chroma server URL: {url!r}")
+    ssl = parts.scheme == "https"
+    return parts.hostname, parts.port or (443 if ssl else 8000), ssl
+
+
+def _index_errors() -> tuple[type[BaseException], ...]:
+    """Return the exception types Chroma and its HTTP client raise when the index is unusable."""
+    import httpx
+    from chromadb.errors import ChromaError
+
+    return (ChromaError, httpx.HTTPError, ValueError, OSError, RuntimeError)
+
+
+class ChromaIndex:
+    """VectorIndex over one Chroma collection in cosine space; connects on first use.
+
+    Each record carries `kind`, `ref`, `title` and `content_hash` (sha256 of the text and model id)
+    in its metadata, and the text as its document, so the index can be inspected on its own.
+    """
+
+    def __init__(
+        self,
+        *,
+        model_id: str,
+        path: str | Path | None = None,
+        url: str | None = None,
+        collection: str = "beredning",
+        client: ClientAPI | None = None,
+    ) -> None:
+        if client is None and (path is None) == (url is None or not url):
+            raise ValueError("give exactly one of path (embedded Chroma) or url (Chroma server)")
+        self._path = Path(path) if path is not None else None
+        # Parsed now, so that a malformed URL is a settings error at startup, not a retry loop.
+        self._server = _server_address(url) if url else None
+        self._model_id = model_id
+        self.collection_name = collection_name(collection, model_id)
+        self._client = client
+        self._collection: Collection | None = None
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except _index_errors() as exc:
+            raise IndexUnavailable(f"Chroma {action} failed: {exc}") from exc
+
+    def _connect(self) -> ClientAPI:
+        import chromadb
+        from chromadb.config import Settings
+
+        settings = Settings(anonymized_telemetry=False)
+        if self._server is not None:
+            host, port, ssl = self._server
+            return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings)
+        assert self._path is not None
+        self._path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(self._path), settings=settings)
+
+    def _col(self) -> Collection:
+        with self._lock:
+            if self._collection is not None:
+                return self._collection
+            with self._errors("connect"):
+                if self._client is None:
+                    self._client = self._connect()
+                col = self._client.get_or_create_collection(
+                    self.collection_name,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    embedding_function=None,
+                )
+            space = (col.configuration.get("hnsw") or {}).get("space", "cosine")
+            if space != "cosine":
+                raise IndexUnavailable(
+                    f"collection {self.collection_name} uses {space} distance, not cosine; rebuild the index"
+                )
+            self._collection = col
+            return col
+
+    def _call(self, action: str, fn: Callable[[Collection], T]) -> T:
+        col = self._col()
+        with self._errors(action):
+            return fn(col)
+
+    def _batch_size(self) -> int:
+        """Return Chroma's largest accepted batch; servers that cannot tell get a safe 1000."""
+        client = self._client
+        if client is None or not hasattr(client, "get_max_batch_size"):
+            return 1000
+        try:
+            return max(1, int(client.get_max_batch_size()))
+        except _index_errors():
+            return 1000
+
+    def upsert(self, documents: Sequence[Document], embeddings: Matrix) -> None:
+        """Insert or replace documents with their vectors, in batches Chroma accepts."""
+        if len(documents) != len(embeddings):
+            raise ValueError(f"{len(documents)} documents but {len(embeddings)} embeddings")
+        if not documents:
+            return
+        col = self._col()
+        step = self._batch_size()
+        for start in range(0, len(documents), step):
+            docs = documents[start : start + step]
+            vectors = np.asarray(embeddings[start : start + step], dtype=np.float32)
+            with self._errors("upsert"):
+                col.upsert(
+                    ids=[d.key for d in docs],
+                    embeddings=vectors,
+                    metadatas=[self._metadata(d) for d in docs],
+                    documents=[d.text for d in docs],
+                )
+
+    def _metadata(self, doc: Document) -> dict[str, str | int | float | bool]:
+        meta: dict[str, str | int | float | bool] = {f"{_META_PREFIX}{k}": v for k, v in doc.metadata.items()}
+        meta.update(
+            kind=doc.kind,
+            ref=doc.ref,
+            title=doc.title,
+            content_hash=content_hash(doc.text, self._model_id),
+        )
+        return meta
+
+    def delete(self, keys: Sequence[str]) -> None:
+        """Remove documents; unknown keys are ignored."""
+        if keys:
+            self._call("delete", lambda col: col.delete(ids=list(keys)))
+
+    def query(self, embedding: Vector, limit: int, kinds: Sequence[str] | None = None) -> list[DenseHit]:
+        """Return up to `limit` nearest documents; similarity = 1 - cosine distance."""
+        if limit <= 0 or (kinds is not None and not kinds):
+            return []
+        where: Any = {"kind": {"$in": list(kinds)}} if kinds else None
+        vector = np.asarray(embedding, dtype=np.float32).reshape(1, -1)
+
+        def run(col: Collection) -> Any:
+            if col.count() == 0:
+                return None
+            return col.query(query_embeddings=vector, n_results=limit, where=where, include=["distances"])
+
+        result = self._call("query", run)
+        if result is None:
+            return []
+        ids = result["ids"][0]
+        distances = (result["distances"] or [[]])[0]
+        return [DenseHit(key=k, similarity=1.0 - float(d)) for k, d in zip(ids, distances, strict=True)]
+
+    def count(self) -> int:
+        """Return the number of stored documents."""
+        return self._call("count", lambda col: int(col.count()))
+
+    def reset(self) -> None:
+        """Drop and recreate the collection (faster than deleting every id)."""
+        self._col()
+        with self._lock:
+            client = self._client
+            assert client is not None
+            with self._errors("reset"):
+                client.delete_collection(self.collection_name)
+            self._collection = None
+        self._col()
+
+    def _get(self, keys: Sequence[str], include: list[Any]) -> Any:
+        if not keys:
+            return None
+        return self._call("get", lambda col: col.get(ids=list(keys), include=include))
+
+    def content_hashes(self, keys: Sequence[str]) -> dict[str, str]:
+        """Return the stored `content_hash` for each known key, to skip re-embedding."""
+        got = self._get(keys, ["metadatas"])
+        if got is None:
+            return {}
+        metas = got["metadatas"] or [None] * len(got["ids"])
+        return {
+            k: str(m["content_hash"])
+            for k, m in zip(got["ids"], metas, strict=True)
+            if m is not None and "content_hash" in m
+        }
+
+    def get_embeddings(self, keys: Sequence[str]) -> dict[str, Vector]:
+        """Return the stored vector for each known key."""
+        got = self._get(keys, ["embeddings"])
+        if got is None or got["embeddings"] is None:
+            return {}
+        return {
+            k: np.asarray(v, dtype=np.float32) for k, v in zip(got["ids"], got["embeddings"], strict=True)
+        }
+
+    def get_documents(self, keys: Sequence[str]) -> dict[str, Document]:
+        """Return the stored documents for known keys, rebuilt from their metadata and text."""
+        got = self._get(keys, ["metadatas", "documents"])
+        if got is None:
+            return {}
+        out: dict[str, Document] = {}
+        ids = got["ids"]
+        texts = got["documents"] or [None] * len(ids)
+        metas = got["metadatas"] or [None] * len(ids)
+        for key, meta, text in zip(ids, metas, texts, strict=True):
+            meta = dict(meta or {})
+            title = str(meta.get("title", ""))
+            text = text or ""
+            body = text[len(title) + 1 :] if title and text.startswith(f"{title}\n") else ""
+            if not title:
+                body = text
+            out[key] = Document(
+                key=key,
+                kind=str(meta.get("kind", "")),
+                ref=str(meta.get("ref", "")),
+                title=title,
+                body=body,
+                metadata={
+                    k[len(_META_PREFIX) :]: v
+                    for k, v in meta.items()
+                    if k.startswith(_META_PREFIX) and isinstance(v, (str, int, float, bool))
+                },
+            )
+        return out

@@ -1,0 +1,187 @@
+"""The API and the form through a real uvicorn process, with the real model, Chroma and database.
+
+Runs once on SQLite and once on PostgreSQL (see the `database_url` fixture).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.server import cli, running_server
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+DEMO = Path(__file__).parents[2] / "demo" / "portfolio" / "sundsvall-utvecklingsportfolj-utdrag.csv"
+PARKING = "Invånare ska kunna ansöka om parkeringstillstånd digitalt och följa sitt ärende"
+TIMVIKARIE = (
+    "Det är krångligt att hantera timvikarier: registrering, förlängning och avslut av "
+    "timanställningar tar för lång tid"
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("data")
+    env = {"BEREDNING_DATA_DIR": str(data_dir), "BEREDNING_DATABASE__URL": module_database_url}
+    migrated = cli(["db", "upgrade"], env)
+    assert migrated.returncode == 0, migrated.stderr
+    imported = cli(["portfolio", "import", str(DEMO)], env)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    with running_server(env, data_dir / "server.log") as base:
+        yield base
+
+
+def refs(body: dict[str, object], key: str = "similar") -> list[str]:
+    items = body[key]
+    assert isinstance(items, list)
+    return [str(m["ref"]) for m in items]
+
+
+def test_parking_permit_lists_22_04_first(server: str) -> None:
+    response = httpx.post(f"{server}/api/submissions", json={"text": PARKING}, timeout=60)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["reference"].startswith("IN-20")
+    assert body["state"] == "processed"
+    assert body["language"] == "sv"
+    assert refs(body)[0] == "22-04"
+    first = body["similar"][0]
+    assert first["reason"], "every match carries its reason"
+    assert {"dense", "lexical"} <= set(first["parts"])
+
+
+def test_hourly_substitutes_list_the_heroma_items_above_the_rest(server: str) -> None:
+    response = httpx.post(f"{server}/api/submissions", json={"text": TIMVIKARIE}, timeout=60)
+    assert response.status_code == 201, response.text
+    top_portfolio = [m["ref"] for m in response.json()["similar"] if m["kind"] == "portfolio"][:3]
+    assert set(top_portfolio) == {"22-09", "22-15", "22-45"}
+
+
+def test_references_are_sequential_and_status_is_public_without_personal_data(server: str) -> None:
+    first = httpx.post(
+        f"{server}/api/submissions", json={"text": "Ett första förslag om e-arkiv"}, timeout=60
+    )
+    second = httpx.post(
+        f"{server}/api/submissions",
+        json={"text": "Ett andra förslag om e-arkiv", "submitter_email": "Anna@Kommunen.se"},
+        timeout=60,
+    )
+    a, b = first.json()["reference"], second.json()["reference"]
+    assert int(b.rsplit("-", 1)[1]) == int(a.rsplit("-", 1)[1]) + 1
+    status = httpx.get(f"{server}/api/submissions/{b.lower()}", timeout=10)
+    assert status.status_code == 200
+    assert status.json()["reference"] == b
+    assert "anna" not in status.text.lower()
+    assert httpx.get(f"{server}/api/submissions/IN-1999-99999", timeout=10).status_code == 404
+
+
+def test_open_submissions_are_suggested_too(server: str) -> None:
+    text = "Vi vill ha en app för att boka tvättstugan i kommunens bostäder via mobilen"
+    created = httpx.post(f"{server}/api/submissions", json={"text": text}, timeout=60).json()
+    similar = httpx.get(
+        f"{server}/api/similar",
+        params={"text": "boka tvättstuga i mobilen", "kind": "submission"},
+        timeout=30,
+    )
+    assert similar.status_code == 200
+    assert created["reference"] in refs(similar.json(), "results")
+
+
+def test_similar_while_typing(server: str) -> None:
+    response = httpx.get(
+        f"{server}/api/similar", params={"text": "parkeringstillstånd", "limit": 3}, timeout=30
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body["results"]) <= 3
+    assert body["results"][0]["ref"] == "22-04"
+    assert httpx.get(f"{server}/api/similar", params={"text": "x"}, timeout=10).status_code == 400
+    assert (
+        httpx.get(f"{server}/api/similar", params={"text": "abcd", "limit": 0}, timeout=10).status_code == 400
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "expected", "says"),
+    [
+        (b'{"text": "unterminated', 400, ""),
+        (b"[1, 2, 3]", 400, ""),
+        (b'{"title": "no text"}', 400, "text"),
+        (b'{"text": "short"}', 422, "at least"),
+        ('{"text": "Ett helt giltigt förslag om något", "unknown": 1}'.encode(), 400, "unknown"),
+        (
+            json.dumps({"text": "Giltig text om något", "submitter_email": "not-an-address"}).encode(),
+            422,
+            "e-mail",
+        ),
+        (json.dumps({"text": "Kontrolltecken \u0000 här i texten"}).encode(), 422, "control"),
+    ],
+)
+def test_bad_input_gets_a_clear_4xx(server: str, content: bytes, expected: int, says: str) -> None:
+    response = httpx.post(
+        f"{server}/api/submissions", content=content, headers={"content-type": "application/json"}, timeout=30
+    )
+    assert response.status_code == expected, response.text
+    body = response.json()
+    assert body["status_code"] == expected
+    assert "Traceback" not in response.text
+    assert says in json.dumps(body).lower()
+
+
+def test_oversized_body_is_refused(server: str) -> None:
+    huge = json.dumps({"text": "a" * (300 * 1024)})
+    response = httpx.post(
+        f"{server}/api/submissions", content=huge, headers={"content-type": "application/json"}, timeout=30
+    )
+    assert response.status_code == 413
+
+
+def test_text_longer_than_the_limit_is_refused(server: str) -> None:
+    response = httpx.post(f"{server}/api/submissions", json={"text": "ord " * 6000}, timeout=30)
+    assert response.status_code == 422
+    assert "too long" in response.text
+
+
+def test_health_reports_database_index_and_model(server: str) -> None:
+    body = httpx.get(f"{server}/health", timeout=10).json()
+    assert body["status"] == "ok"
+    assert body["database"]["ok"] and "schema 0001" in body["database"]["detail"]
+    assert body["index"]["ok"] and "documents" in body["index"]["detail"]
+    assert body["model"]["ok"]
+
+
+def test_openapi_has_the_endpoints_and_examples(server: str) -> None:
+    spec = httpx.get(f"{server}/schema/openapi.json", timeout=10).json()
+    for path in ("/api/submissions", "/api/similar", "/api/portfolio", "/health"):
+        assert path in spec["paths"], path
+    assert "parkeringstillstånd" in json.dumps(spec, ensure_ascii=False)
+
+
+def test_form_in_swedish_then_english_and_receipt(server: str) -> None:
+    with httpx.Client(base_url=server, timeout=60) as client:
+        page = client.get("/")
+        assert page.status_code == 200
+        assert '<html lang="sv">' in page.text and "Lämna en idé" in page.text
+        english = client.get("/?lang=en")
+        assert '<html lang="en">' in english.text and "Submit an idea" in english.text
+        # the choice sticks (cookie) until changed
+        assert '<html lang="en">' in client.get("/").text
+        receipt = client.post("/?lang=sv", data={"text": PARKING, "title": "", "submitter_name": "Test"})
+        assert receipt.status_code == 201
+        assert "IN-20" in receipt.text and "SBK Parkeringsstillstånd" in receipt.text
+        bad = client.post("/?lang=sv", data={"text": "kort"})
+        assert bad.status_code == 422
+        assert "minst" in bad.text and "kort</textarea>" in bad.text
+
+
+def test_portfolio_api(server: str) -> None:
+    items = httpx.get(f"{server}/api/portfolio", timeout=10).json()
+    assert len(items) == 15
+    item = httpx.get(f"{server}/api/portfolio/22-04", timeout=10).json()
+    assert item["cost_sek"] == 2114575 and item["project_number"] == "11773"
+    assert httpx.get(f"{server}/api/portfolio/99-99", timeout=10).status_code == 404
