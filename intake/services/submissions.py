@@ -167,15 +167,24 @@ def _store_candidates(
         submission.last_error = None
         submission.next_attempt_at = None
         session.add(submission)
-        audit.record(
-            session,
-            actor=audit.SYSTEM_ACTOR,
-            action="submission.processed",
-            entity_kind="submission",
-            entity_key=submission.reference,
-            changes={"candidates": sum(m.score >= threshold for m in matches)},
+        _audit_system(
+            session, submission, "processed", {"candidates": sum(m.score >= threshold for m in matches)}
         )
     return submission
+
+
+def _audit_system(
+    session: Session, submission: Submission, what: str, changes: dict[str, object], note: str | None = None
+) -> None:
+    audit.record(
+        session,
+        actor=audit.SYSTEM_ACTOR,
+        action=f"submission.{what}",
+        entity_kind="submission",
+        entity_key=submission.reference,
+        changes=changes,
+        note=note,
+    )
 
 
 def _mark_failed(engine: Engine, submission_id: int, error: str, settings: IntakeSettings) -> Submission:
@@ -194,15 +203,8 @@ def _mark_failed(engine: Engine, submission_id: int, error: str, settings: Intak
             submission.next_attempt_at = now + delay
         submission.updated_at = now
         session.add(submission)
-        audit.record(
-            session,
-            actor=audit.SYSTEM_ACTOR,
-            action="submission.processing_failed",
-            entity_kind="submission",
-            entity_key=submission.reference,
-            changes={"attempts": submission.attempts, "state": submission.state.value},
-            note=submission.last_error,
-        )
+        changes: dict[str, object] = {"attempts": submission.attempts, "state": submission.state.value}
+        _audit_system(session, submission, "processing_failed", changes, submission.last_error)
     log.warning("processing %s failed (attempt %d): %s", submission.reference, submission.attempts, error)
     return submission
 

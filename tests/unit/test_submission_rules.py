@@ -58,3 +58,12 @@ def test_reference_format() -> None:
 )
 def test_language_detection(text: str, expected: str | None) -> None:
     assert detect_language(text) == expected
+
+
+def test_bench_percentile_is_nearest_rank() -> None:
+    from intake.cli.bench import percentile
+
+    values = [float(v) for v in range(1, 21)]
+    assert percentile(values, 0.5) == 10.0
+    assert percentile(values, 0.95) == 19.0
+    assert percentile([5.0], 0.99) == 5.0
