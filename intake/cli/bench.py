@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import time
 
@@ -20,7 +21,7 @@ SAMPLE_TEXTS = (
 def percentile(values: list[float], fraction: float) -> float:
     """Return the `fraction` percentile (nearest rank) of `values`."""
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    rank = max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1))
     return ordered[rank]
 
 
