@@ -18,8 +18,29 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every database.
+
+    PostgreSQL keeps the zone; SQLite drops it, so values read back are marked UTC here and
+    values written are converted to UTC first. Callers always see aware datetimes.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 def _timestamp(**kwargs: Any) -> Any:
-    return Field(sa_type=sa.DateTime(timezone=True), **kwargs)
+    return Field(sa_type=UTCDateTime, **kwargs)
 
 
 class Channel(enum.StrEnum):

@@ -47,6 +47,7 @@ SV: dict[str, str] = {
     "possible_duplicate": "Möjlig dubblett",
     "send_another": "Skicka en idé till",
     "suggestions_live": "Liknande initiativ medan du skriver",
+    "untitled": "(utan rubrik)",
 }
 
 EN: dict[str, str] = {
@@ -85,6 +86,7 @@ EN: dict[str, str] = {
     "possible_duplicate": "Possible duplicate",
     "send_another": "Send another idea",
     "suggestions_live": "Similar initiatives while you type",
+    "untitled": "(untitled)",
 }
 
 CATALOGUES = {"sv": SV, "en": EN}

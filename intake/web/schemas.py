@@ -36,7 +36,7 @@ class MatchOut(BaseModel):
 
     kind: Literal["portfolio", "submission"] = Field(description="What was found.")
     ref: str = Field(description="Portfolio Nr (22-04) or submission reference.")
-    title: str = Field(description="Title of the item found (submissions: their title or start).")
+    title: str = Field(description="Title of the item found; empty for a submission without one.")
     score: float = Field(description="Combined similarity in [0, 1].")
     parts: dict[str, float] = Field(description="The parts of the score: `dense`, `lexical`.")
     shared_terms: list[str] = Field(description="Words the two texts share, compounds included.")
@@ -45,9 +45,13 @@ class MatchOut(BaseModel):
 
     @classmethod
     def from_match(cls, match: Match, threshold: float) -> MatchOut:
-        """Build the public view of a match; submission bodies are never shown, only titles."""
+        """Build the public view of a match.
+
+        A submission's text may hold personal data and is never shown to others: only the
+        title its submitter gave (or nothing), and its reference.
+        """
         doc = match.document
-        title = doc.title if doc.kind == "portfolio" or doc.title else _shorten(doc.body)
+        title = doc.title
         return cls(
             kind="portfolio" if doc.kind == "portfolio" else "submission",
             ref=doc.ref,
@@ -58,11 +62,6 @@ class MatchOut(BaseModel):
             reason=match.reason,
             possible_duplicate=match.score >= threshold,
         )
-
-
-def _shorten(text: str, most: int = 80) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= most else line[: most - 1].rstrip() + "…"
 
 
 class SubmissionReceipt(BaseModel):

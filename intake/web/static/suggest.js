@@ -9,6 +9,7 @@
   var lang = document.documentElement.lang === "en" ? "en" : "sv";
   var kinds = lang === "en" ? { portfolio: "Portfolio initiative", submission: "Submitted idea" }
                             : { portfolio: "Portföljinitiativ", submission: "Inskickad idé" };
+  var untitled = lang === "en" ? "(untitled)" : "(utan rubrik)";
   var timer = null, last = "", controller = null;
   function query() {
     var q = ((title && title.value) ? title.value + "\n" : "") + text.value;
@@ -29,7 +30,7 @@
           kind.textContent = kinds[m.kind] + " " + m.ref;
           var strong = document.createElement("strong");
           strong.className = "match-title";
-          strong.textContent = m.title;
+          strong.textContent = m.title || untitled;
           li.appendChild(kind);
           li.appendChild(strong);
           list.appendChild(li);
