@@ -45,6 +45,7 @@ lint: install ## ruff (lint and format check) and mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy tests/fakes.py tests/pg.py tests/server.py  # the test doubles must satisfy the protocols
 
 format: install ## Format the code with ruff
 	$(BIN)/ruff format .
