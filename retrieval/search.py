@@ -230,11 +230,14 @@ class SimilaritySearch:
         kinds: Sequence[str] | None = None,
         exclude_keys: Iterable[str] = (),
         pool: int = 50,
+        explain: bool = True,
     ) -> list[Match]:
         """Return up to `limit` known documents most similar to `text`, best first.
 
-        When the embedder fails, the matches are lexical only: `parts` has no `dense` and the
-        reason says so, so that the caller can show them and mark the text for a retry.
+        `explain=False` leaves out the shared words (the slow part with long texts) but not the
+        score or its parts; evaluation runs use it. When the embedder fails, the matches are
+        lexical only: `parts` has no `dense` and the reason says so, so that the caller can show
+        them and mark the text for a retry.
         """
         if not text.strip() or limit <= 0:
             return []
@@ -259,11 +262,32 @@ class SimilaritySearch:
         missing = [k for k in candidates if k not in lexical_hits]
         lexical = {**lexical_hits, **self.lexical_index.score(text, missing)}
         matches = [
-            self._match(text, documents[k], lexical.get(k, 0.0), query_vector, vectors.get(k))
+            self._match(text, documents[k], lexical.get(k, 0.0), query_vector, vectors.get(k), explain)
             for k in candidates
         ]
         matches.sort(key=lambda m: (-m.score, m.document.key))
         return matches[:limit]
+
+    def score(self, text: str, keys: Iterable[str], *, explain: bool = True) -> dict[str, Match]:
+        """Return the match of `text` with each known key, scored exactly as `search` scores it.
+
+        For evaluation of pairs: the score of one given document, whether or not it would be
+        among the candidates of `search`.
+        """
+        documents, vectors = dict(self.documents), dict(self._vectors)
+        wanted = [k for k in dict.fromkeys(keys) if k in documents]
+        if not wanted or not text.strip():
+            return {}
+        lexical = self.lexical_index.score(text, wanted)
+        try:
+            query_vector: Vector | None = self.embedder.embed_query(text)
+        except EmbeddingError as exc:
+            log.warning("semantic part unavailable, scoring by text only: %s", exc)
+            query_vector = None
+        return {
+            k: self._match(text, documents[k], lexical.get(k, 0.0), query_vector, vectors.get(k), explain)
+            for k in wanted
+        }
 
     def _dense_candidates(
         self,
@@ -291,8 +315,9 @@ class SimilaritySearch:
         lexical: float,
         query_vector: Vector | None,
         vector: Vector | None,
+        explain: bool = True,
     ) -> Match:
-        terms = shared_terms(text, doc.text)
+        terms = shared_terms(text, doc.text) if explain else []
         words = f"Gemensamma ord: {', '.join(terms)}." if terms else "Inga gemensamma ord."
         if query_vector is None or vector is None:
             why = "modellen var inte tillgänglig" if query_vector is None else "ingen vektor ännu"

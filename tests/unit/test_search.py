@@ -198,3 +198,19 @@ def test_empty_text_and_zero_limit_return_nothing() -> None:
 def test_weights_must_not_both_be_zero() -> None:
     with pytest.raises(ValueError, match="weights"):
         make(dense_weight=0.0, lexical_weight=0.0)
+
+
+def test_score_of_given_keys_equals_the_score_search_gives_them() -> None:
+    search = make()
+    search.upsert(PORTFOLIO)
+    text = "Registrering av timvikarier i Heroma tar för lång tid"
+    found = {m.document.key: m for m in search.search(text, limit=10)}
+    scored = search.score(text, [*found, "portfolio:unknown"])
+    assert set(scored) == set(found)
+    for key, match in found.items():
+        assert scored[key].score == pytest.approx(match.score)
+        assert scored[key].parts == pytest.approx(match.parts)
+    assert search.score("   ", ["portfolio:22-04"]) == {}
+    quiet = search.search(text, limit=10, explain=False)
+    assert [(m.document.key, m.score) for m in quiet] == [(m.document.key, m.score) for m in found.values()]
+    assert all(m.shared_terms == [] for m in quiet)

@@ -1,0 +1,238 @@
+"""`beredning eval`: score similarity methods on evaluation files and print the figures side by side.
+
+Reads the two formats of `data/eval/FORMAT.md`; the metrics are defined in
+`retrieval.evaluation._metrics`. `hybrid`, `dense` and `lexical` use the service's settings
+(embedder, weights, flag threshold); `decidim` and `fider` run on PostgreSQL in a scratch schema
+that is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from intake.cli._context import CliContext, pass_ctx
+
+if TYPE_CHECKING:
+    from retrieval.evaluation import Result, Scorer
+
+PAIR_COLUMNS = ("spearman", "f1_at_threshold", "best_f1", "best_threshold")
+GROUP_COLUMNS = (
+    "recall@1",
+    "recall@5",
+    "recall@10",
+    "mrr",
+    "precision_at_threshold",
+    "recall_at_threshold",
+    "queries",
+)
+METHOD_CHOICES = ("hybrid", "dense", "lexical", "decidim", "fider", "all")
+
+
+@contextmanager
+def _scorers(ctx: CliContext, names: list[str], pg_url: str, lang: str) -> Iterator[list[Scorer]]:
+    """Build the named scorers; the PostgreSQL ones share one scratch schema, dropped on exit."""
+    from retrieval.embedders import embedder_from_config
+    from retrieval.evaluation import (
+        DecidimScorer,
+        DenseScorer,
+        FiderScorer,
+        HybridScorer,
+        LexicalScorer,
+        scratch_schema,
+    )
+
+    with ExitStack() as stack:
+        scorers: list[Scorer] = []
+        engine = None
+        for name in names:
+            if name in ("hybrid", "dense", "lexical"):
+                settings = ctx.settings
+                e, sim = settings.embedding, settings.similarity
+                embedder = embedder_from_config(e.backend, e.model, e.device, e.batch_size)
+                if name == "hybrid":
+                    scorers.append(
+                        HybridScorer(
+                            embedder,
+                            sim.dense_weight,
+                            sim.lexical_weight,
+                            sim.flag_threshold,
+                            pool=sim.candidate_pool,
+                        )
+                    )
+                elif name == "dense":
+                    scorers.append(DenseScorer(embedder, sim.flag_threshold))
+                else:
+                    scorers.append(LexicalScorer(sim.flag_threshold))
+                continue
+            if engine is None:
+                import sqlalchemy as sa
+
+                try:
+                    engine = stack.enter_context(scratch_schema(pg_url))
+                except sa.exc.OperationalError as exc:
+                    raise click.ClickException(f"method {name} needs PostgreSQL: {exc.orig}") from exc
+            scorers.append(DecidimScorer(engine) if name == "decidim" else FiderScorer(engine, lang=lang))
+        yield scorers
+
+
+def _format(value: float | int | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.3f}"
+
+
+def _report(results: list[Result], columns: tuple[str, ...], as_json: bool, title: str) -> None:
+    def threshold(result: Result) -> str:
+        return "any match" if result.threshold is None else f"{result.threshold:g}"
+
+    if as_json:
+        objects = {r.method: {c: r.figures.get(c) for c in columns} for r in results}
+        click.echo(json.dumps(objects if len(results) > 1 else objects[results[0].method]))
+        for r in results:
+            click.echo(f"{r.method}: {r.seconds:.1f} s, threshold {threshold(r)}", err=True)
+        return
+    headers = ("method", *columns, "threshold", "seconds")
+    rows = [
+        (r.method, *(_format(r.figures.get(c)) for c in columns), threshold(r), f"{r.seconds:.1f}")
+        for r in results
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+    click.echo(title)
+    click.echo(
+        "  ".join(
+            h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths, strict=True))
+        )
+    )
+    for row in rows:
+        click.echo(
+            "  ".join(
+                v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+
+
+def _common(function: Callable[..., None]) -> Callable[..., None]:
+    options = [
+        click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+        click.option(
+            "--method",
+            type=click.Choice(METHOD_CHOICES),
+            default="hybrid",
+            show_default=True,
+            help="Scorer to evaluate; `all` runs every one on the same data.",
+        ),
+        click.option(
+            "--threshold",
+            type=click.FloatRange(0, 1),
+            default=None,
+            help="Flag threshold for every method (default: each method's own).",
+        ),
+        click.option(
+            "--limit", type=click.IntRange(1), default=None, help="Evaluate a deterministic subsample."
+        ),
+        click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout."),
+        click.option(
+            "--pg-url",
+            envvar="BEREDNING_EVAL_PG_URL",
+            default=None,
+            help="PostgreSQL for decidim and fider (default the local server's `test` database).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _checked(name: str, run: Callable[[], Result]) -> Result:
+    """Run one method; a database error (say, pg_trgm not installed) becomes a plain message."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return run()
+    except SQLAlchemyError as exc:
+        raise click.ClickException(
+            f"method {name} failed in PostgreSQL: {getattr(exc, 'orig', exc)}"
+        ) from exc
+
+
+def _names(method: str) -> list[str]:
+    from retrieval.evaluation import METHODS
+
+    return list(METHODS) if method == "all" else [method]
+
+
+@click.group("eval")
+def evaluate() -> None:
+    """Measure similarity methods on evaluation files (pairs and groups)."""
+
+
+@evaluate.command("pairs")
+@_common
+@click.option(
+    "--lang", default="sv", show_default=True, help="Language of the pairs (fider's configuration)."
+)
+@pass_ctx
+def pairs_command(
+    ctx: CliContext,
+    file: Path,
+    method: str,
+    threshold: float | None,
+    limit: int | None,
+    as_json: bool,
+    pg_url: str | None,
+    lang: str,
+) -> None:
+    """Spearman and flagging F1 on a `*.pairs.jsonl` file (first N lines with --limit)."""
+    from retrieval.evaluation import DEFAULT_PG_URL, FormatError, evaluate_pairs, read_pairs
+
+    try:
+        pairs = read_pairs(file)
+    except FormatError as exc:
+        raise click.ClickException(str(exc)) from exc
+    pairs = pairs[:limit] if limit else pairs
+    with _scorers(ctx, _names(method), pg_url or DEFAULT_PG_URL, lang) as scorers:
+        results = [_checked(s.name, partial(evaluate_pairs, s, pairs, threshold)) for s in scorers]
+    _report(results, PAIR_COLUMNS, as_json, f"{file.name}: {len(pairs)} pairs")
+
+
+@evaluate.command("groups")
+@_common
+@pass_ctx
+def groups_command(
+    ctx: CliContext,
+    file: Path,
+    method: str,
+    threshold: float | None,
+    limit: int | None,
+    as_json: bool,
+    pg_url: str | None,
+) -> None:
+    """Leave-one-out recall@k, MRR and flagging on a `*.groups.jsonl` file.
+
+    With --limit N: the first N duplicate groups and a proportional share of distractors.
+    """
+    from retrieval.evaluation import DEFAULT_PG_URL, FormatError, evaluate_groups, first_groups, read_groups
+
+    try:
+        items = read_groups(file)
+    except FormatError as exc:
+        raise click.ClickException(str(exc)) from exc
+    items = first_groups(items, limit) if limit else items
+    with _scorers(ctx, _names(method), pg_url or DEFAULT_PG_URL, "sv") as scorers:
+        results = [_checked(s.name, partial(evaluate_groups, s, items, threshold)) for s in scorers]
+    _report(results, GROUP_COLUMNS, as_json, f"{file.name}: {len(items)} items")
+
+
+def register(main: click.Group) -> None:
+    """Add the `eval` group to the CLI."""
+    main.add_command(evaluate)

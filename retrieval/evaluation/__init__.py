@@ -1,0 +1,64 @@
+"""Evaluate similarity methods on graded pairs and duplicate groups (`data/eval/FORMAT.md`).
+
+`hybrid` is the service's scorer; `dense` and `lexical` are its parts alone; `decidim` and
+`fider` are the peers, run on PostgreSQL as they run. The metric definitions are in
+`retrieval.evaluation._metrics`.
+"""
+
+from retrieval.evaluation._data import FormatError, Item, Pair, first_groups, read_groups, read_pairs
+from retrieval.evaluation._memory_index import NumpyVectorIndex
+from retrieval.evaluation._metrics import (
+    DEPTH,
+    Flagging,
+    Ranking,
+    best_flagging,
+    flagging_at,
+    group_metrics,
+    pair_metrics,
+    spearman,
+)
+from retrieval.evaluation._postgres import (
+    DECIDIM_THRESHOLD,
+    DEFAULT_PG_URL,
+    DecidimScorer,
+    FiderScorer,
+    scratch_schema,
+    text_search_config,
+)
+from retrieval.evaluation._run import Result, evaluate_groups, evaluate_pairs
+from retrieval.evaluation._scorers import DenseScorer, HybridScorer, LexicalScorer, Scorer
+
+METHODS = ("hybrid", "dense", "lexical", "decidim", "fider")
+"""Every method, in the order `all` runs and prints them."""
+
+__all__ = [
+    "DECIDIM_THRESHOLD",
+    "DEFAULT_PG_URL",
+    "DEPTH",
+    "METHODS",
+    "DecidimScorer",
+    "DenseScorer",
+    "FiderScorer",
+    "Flagging",
+    "FormatError",
+    "HybridScorer",
+    "Item",
+    "LexicalScorer",
+    "NumpyVectorIndex",
+    "Pair",
+    "Ranking",
+    "Result",
+    "Scorer",
+    "best_flagging",
+    "evaluate_groups",
+    "evaluate_pairs",
+    "first_groups",
+    "flagging_at",
+    "group_metrics",
+    "pair_metrics",
+    "read_groups",
+    "read_pairs",
+    "scratch_schema",
+    "spearman",
+    "text_search_config",
+]
