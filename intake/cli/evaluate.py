@@ -52,11 +52,11 @@ def _scorers(ctx: CliContext, names: list[str], pg_url: str, lang: str) -> Itera
     with ExitStack() as stack:
         scorers: list[Scorer] = []
         engine = None
+        e, sim = ctx.settings.embedding, ctx.settings.similarity
+        # one embedder for every method that needs it: the model loads once per run
+        embedder = embedder_from_config(e.backend, e.model, e.device, e.batch_size)
         for name in names:
             if name in ("hybrid", "dense", "lexical"):
-                settings = ctx.settings
-                e, sim = settings.embedding, settings.similarity
-                embedder = embedder_from_config(e.backend, e.model, e.device, e.batch_size)
                 if name == "hybrid":
                     scorers.append(
                         HybridScorer(
@@ -108,12 +108,7 @@ def _report(results: list[Result], columns: tuple[str, ...], as_json: bool, titl
     ]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
     click.echo(title)
-    click.echo(
-        "  ".join(
-            h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths, strict=True))
-        )
-    )
-    for row in rows:
+    for row in (headers, *rows):
         click.echo(
             "  ".join(
                 v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(row, widths, strict=True))
