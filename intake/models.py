@@ -163,6 +163,12 @@ class DuplicateCandidate(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=200)
     decided_at: datetime | None = _timestamp(default=None)
     created_at: datetime = _timestamp(default_factory=utcnow)
+    judge_verdict: str | None = Field(
+        default=None, max_length=20, description="The optional model judge's verdict; advice only."
+    )
+    judge_reason: str | None = Field(default=None, sa_type=sa.Text)
+    judge_model: str | None = Field(default=None, max_length=200)
+    judged_at: datetime | None = _timestamp(default=None)
 
 
 class AuditEvent(SQLModel, table=True):

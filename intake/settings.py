@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -81,20 +81,25 @@ class EmbeddingSettings(BaseModel):
 class SimilaritySettings(BaseModel):
     """How suggestions and duplicate candidates are ranked."""
 
-    dense_weight: float = Field(
-        default=0.55, ge=0, le=1, description="Weight of the dense (embedding) similarity in the score."
+    score_model: Path | None = Field(
+        default=None,
+        description=(
+            "A score model fitted with `beredning eval fit` (JSON). Default: the model shipped for "
+            "the configured embedder, fitted on SweParaphrase train."
+        ),
     )
-    lexical_weight: float = Field(
-        default=0.45,
+    flag_threshold: float | None = Field(
+        default=None,
         ge=0,
         le=1,
-        description="Weight of the character n-gram score, which survives compounds and typos.",
+        description=(
+            "Score at or above which a pair is stored as a possible duplicate. Default: the "
+            "threshold calibrated with the score model."
+        ),
     )
-    flag_threshold: float = Field(
-        default=0.35,
-        ge=0,
-        le=1,
-        description="Score at or above which a pair is stored as a possible duplicate.",
+    clean_boilerplate: bool = Field(
+        default=True,
+        description="Compare texts without greetings, signatures, quoted replies and form headings.",
     )
     default_limit: int = Field(
         default=5, ge=1, le=50, description="Suggestions returned when no limit is asked for."
@@ -129,6 +134,44 @@ class IntakeSettings(BaseModel):
     )
 
 
+class LlmSettings(BaseModel):
+    """The OpenAI-compatible model that drafts initiatives (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp).
+
+    With no `base_url` and no `api_key` there is no model: drafts are made by the rules alone and
+    marked as such.
+    """
+
+    base_url: str | None = Field(
+        default=None,
+        description=(
+            "The server's OpenAI-compatible base URL, e.g. `http://127.0.0.1:8080/v1` (llama.cpp, "
+            "vLLM), `http://127.0.0.1:11434/v1` (Ollama) or `https://RESOURCE.openai.azure.com/openai/v1/` "
+            "(Azure OpenAI). Empty with an `api_key`: OpenAI itself."
+        ),
+    )
+    model: str = Field(default="gpt-4o-mini", description="Model (or Azure deployment) name.")
+    api_key: SecretStr | None = Field(
+        default=None, description="API key; local servers accept any value. Never logged."
+    )
+    timeout_seconds: float = Field(default=60.0, gt=0, description="Limit for one request.")
+    deadline_seconds: float = Field(
+        default=180.0, gt=0, description="Limit for one draft, all attempts and backoff included."
+    )
+    max_attempts: int = Field(default=3, ge=1, le=10, description="Attempts per draft before it is queued.")
+    temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature.")
+    max_output_tokens: int = Field(default=2048, ge=64, description="Longest answer asked for.")
+    redraft_interval_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How often rules-only drafts are drafted again once the model answers (0: never).",
+    )
+
+    @property
+    def configured(self) -> bool:
+        """Return whether a model is configured at all."""
+        return bool(self.base_url) or self.api_key is not None
+
+
 class Settings(BaseSettings):
     """All settings. Defaults give an embedded setup that needs no server."""
 
@@ -160,12 +203,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     similarity: SimilaritySettings = Field(default_factory=SimilaritySettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
-
-    @model_validator(mode="after")
-    def _weights_are_usable(self) -> Settings:
-        if self.similarity.dense_weight + self.similarity.lexical_weight <= 0:
-            raise ValueError("similarity weights must not both be zero")
-        return self
+    llm: LlmSettings = Field(default_factory=LlmSettings)
 
     @property
     def database_url(self) -> str:

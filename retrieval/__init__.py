@@ -26,10 +26,11 @@ from retrieval.embedders import (
     resolve_model_path,
 )
 from retrieval.lexical import LexicalIndex, normalise, shared_terms
-from retrieval.search import DENSE_FLOORS, SimilaritySearch, UpsertResult, dense_to_unit
+from retrieval.scoring import Calibration, ScoreModel, shipped_model
+from retrieval.search import SimilaritySearch, UpsertResult
 
 __all__ = [
-    "DENSE_FLOORS",
+    "Calibration",
     "ChromaIndex",
     "DenseHit",
     "Document",
@@ -40,6 +41,7 @@ __all__ = [
     "LexicalIndex",
     "Match",
     "Matrix",
+    "ScoreModel",
     "SentenceTransformerEmbedder",
     "SimilaritySearch",
     "StoredVectors",
@@ -48,10 +50,10 @@ __all__ = [
     "VectorIndex",
     "collection_name",
     "content_hash",
-    "dense_to_unit",
     "embedder_from_config",
     "model_id_for",
     "normalise",
     "resolve_model_path",
     "shared_terms",
+    "shipped_model",
 ]

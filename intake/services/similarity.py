@@ -26,16 +26,30 @@ from retrieval import (
     IndexUnavailable,
     LexicalIndex,
     Match,
+    ScoreModel,
     SimilaritySearch,
     VectorIndex,
     embedder_from_config,
+    shipped_model,
 )
+from retrieval.search import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 
 
 class SimilarityUnavailable(RuntimeError):
     """Raised when the index cannot be updated now; the caller retries later."""
+
+
+def score_model_for(settings: SimilaritySettings, embedder: Embedder) -> ScoreModel:
+    """Return the configured score model file, else the one shipped for the embedder.
+
+    Raises:
+        ValueError: the configured file cannot be read as a score model.
+    """
+    if settings.score_model is not None:
+        return ScoreModel.load(settings.score_model)
+    return shipped_model(embedder.model_id) or DEFAULT_MODEL
 
 
 def portfolio_key(nr: str) -> str:
@@ -112,8 +126,8 @@ class SimilarityService:
             embedder,
             index,
             LexicalIndex(),
-            dense_weight=settings.dense_weight,
-            lexical_weight=settings.lexical_weight,
+            score_model_for(settings, embedder),
+            clean=settings.clean_boilerplate,
         )
         return cls(engine, search, settings)
 
@@ -124,8 +138,12 @@ class SimilarityService:
 
     @property
     def flag_threshold(self) -> float:
-        """Return the score at or above which a match is a possible duplicate."""
-        return self._settings.flag_threshold
+        """Return the score at or above which a match is a possible duplicate.
+
+        The configured threshold, or else the one calibrated with the score model.
+        """
+        configured = self._settings.flag_threshold
+        return self._search.score_model.threshold if configured is None else configured
 
     def sync(self) -> int:
         """Index portfolio items and processed submissions changed since the last sync."""

@@ -29,6 +29,7 @@ from intake.models import (
     utcnow,
 )
 from intake.services import audit
+from intake.services.judge import DuplicateJudge, judge_candidates
 from intake.services.similarity import SimilarityService, SimilarityUnavailable, submission_key
 from intake.settings import IntakeSettings
 from retrieval import Match
@@ -101,9 +102,17 @@ def _next_reference_number(session: Session, year: int) -> int:
 
 
 def process(
-    engine: Engine, similarity: SimilarityService, submission_id: int, settings: IntakeSettings
+    engine: Engine,
+    similarity: SimilarityService,
+    submission_id: int,
+    settings: IntakeSettings,
+    judge: DuplicateJudge | None = None,
 ) -> Outcome:
-    """Index a stored submission and record its duplicate candidates; on failure, schedule a retry."""
+    """Index a stored submission and record its duplicate candidates; on failure, schedule a retry.
+
+    With a `judge`, the best pending candidates also get the model's verdict beside their score
+    (advice only; a judge that fails changes nothing).
+    """
     with Session(engine, expire_on_commit=False) as session:
         submission = session.get(Submission, submission_id)
         if submission is None:
@@ -116,6 +125,8 @@ def process(
         failed = _mark_failed(engine, submission_id, str(exc), settings)
         return Outcome(failed, _lexical_fallback(similarity, submission, key), False, str(exc))
     done = _store_candidates(engine, submission_id, matches, similarity.flag_threshold)
+    if judge is not None:
+        judge_candidates(engine, submission_id, judge)
     return Outcome(done, matches, True)
 
 

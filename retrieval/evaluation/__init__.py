@@ -6,7 +6,7 @@
 """
 
 from retrieval.evaluation._data import FormatError, Item, Pair, first_groups, read_groups, read_pairs
-from retrieval.evaluation._memory_index import NumpyVectorIndex
+from retrieval.evaluation._memory_index import CachingEmbedder, NumpyVectorIndex
 from retrieval.evaluation._metrics import (
     DEPTH,
     Flagging,
@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_PG_URL",
     "DEPTH",
     "METHODS",
+    "CachingEmbedder",
     "DecidimScorer",
     "DenseScorer",
     "FiderScorer",

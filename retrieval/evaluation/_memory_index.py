@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from retrieval.base import DenseHit, Document, Matrix, Vector
+from retrieval.base import DenseHit, Document, Embedder, Matrix, Vector
 
 
 class NumpyVectorIndex:
@@ -58,3 +58,37 @@ class NumpyVectorIndex:
         self._kinds.clear()
         self._vectors.clear()
         self._matrix = None
+
+
+class CachingEmbedder:
+    """Remembers every vector an embedder made, so that methods compared in one run share them.
+
+    `--method all` runs hybrid and dense on the same texts; on a 2-core machine embedding is
+    nearly all of the time, so the second method would otherwise double the run.
+    """
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+        self._documents: dict[str, Vector] = {}
+        self._queries: dict[str, Vector] = {}
+
+    @property
+    def model_id(self) -> str:
+        """The wrapped embedder's id."""
+        return self._embedder.model_id
+
+    def embed_documents(self, texts: Sequence[str]) -> Matrix:
+        """Embed the texts not seen before, in one call, and return every vector in order."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._documents))
+        if missing:
+            fresh = self._embedder.embed_documents(missing)
+            self._documents.update(zip(missing, fresh, strict=True))
+        if not texts:
+            return self._embedder.embed_documents([])
+        return np.stack([self._documents[t] for t in texts]).astype(np.float32)
+
+    def embed_query(self, text: str) -> Vector:
+        """Embed a query once."""
+        if text not in self._queries:
+            self._queries[text] = self._embedder.embed_query(text)
+        return self._queries[text]

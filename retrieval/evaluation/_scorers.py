@@ -16,6 +16,7 @@ from retrieval.evaluation._data import Item
 from retrieval.evaluation._memory_index import NumpyVectorIndex
 from retrieval.evaluation._metrics import Ranking
 from retrieval.lexical import LexicalIndex
+from retrieval.scoring import ScoreModel
 from retrieval.search import SimilaritySearch
 
 _KIND = "item"
@@ -53,31 +54,27 @@ def item_documents(items: Sequence[Item]) -> list[Document]:
 
 
 class HybridScorer:
-    """The service's scorer: `SimilaritySearch` with its embedder, weights and candidate pool."""
+    """The service's scorer: `SimilaritySearch` with its embedder, score model and candidate pool."""
 
     name = "hybrid"
 
     def __init__(
         self,
         embedder: Embedder,
-        dense_weight: float,
-        lexical_weight: float,
-        threshold: float,
+        score_model: ScoreModel,
+        threshold: float | None = None,
         pool: int = 50,
+        clean: bool = True,
     ) -> None:
         self.embedder = embedder
-        self.dense_weight = dense_weight
-        self.lexical_weight = lexical_weight
-        self.threshold: float | None = threshold
+        self.score_model = score_model
+        self.threshold: float | None = score_model.threshold if threshold is None else threshold
         self.pool = pool
+        self.clean = clean
 
     def _search(self, docs: Sequence[Document]) -> SimilaritySearch:
         search = SimilaritySearch(
-            self.embedder,
-            NumpyVectorIndex(),
-            LexicalIndex(),
-            dense_weight=self.dense_weight,
-            lexical_weight=self.lexical_weight,
+            self.embedder, NumpyVectorIndex(), LexicalIndex(), self.score_model, clean=self.clean
         )
         search.upsert(docs)
         return search

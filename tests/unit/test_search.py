@@ -7,7 +7,8 @@ import pytest
 
 from retrieval.base import Document, EmbeddingError
 from retrieval.lexical import LexicalIndex
-from retrieval.search import SimilaritySearch, dense_to_unit
+from retrieval.scoring import ScoreModel
+from retrieval.search import SimilaritySearch
 from tests.fakes import FailingEmbedder, FakeEmbedder, InMemoryVectorIndex
 
 
@@ -30,23 +31,16 @@ def make(
     index: InMemoryVectorIndex | None = None,
     dense_weight: float = 0.45,
     lexical_weight: float = 0.55,
+    clean: bool = True,
 ) -> SimilaritySearch:
     embedder = embedder or FakeEmbedder()
     return SimilaritySearch(
         embedder,
         index or InMemoryVectorIndex(embedder.model_id),
         LexicalIndex(),
-        dense_weight=dense_weight,
-        lexical_weight=lexical_weight,
+        ScoreModel.weighted({"dense": dense_weight, "lexical": lexical_weight}),
+        clean=clean,
     )
-
-
-def test_dense_to_unit_maps_floor_to_zero_and_one_to_one() -> None:
-    assert dense_to_unit(0.79, 0.79) == 0.0
-    assert dense_to_unit(0.5, 0.79) == 0.0
-    assert dense_to_unit(1.0, 0.79) == pytest.approx(1.0)
-    assert dense_to_unit(0.895, 0.79) == pytest.approx(0.5)
-    assert dense_to_unit(0.3, 0.0) == pytest.approx(0.3)
 
 
 def test_score_combines_both_parts_with_the_weights() -> None:
@@ -68,8 +62,9 @@ def test_reason_is_swedish_and_names_shared_words() -> None:
     search.upsert(PORTFOLIO)
     top = search.search("Ansök om parkeringstillstånd", limit=1)[0]
     assert top.shared_terms == ["parkeringstillstånd ≈ Parkeringsstillstånd"]
-    lexical = f"{top.parts['lexical']:.2f}".replace(".", ",")
-    dense = f"{top.parts['dense_scaled']:.2f}".replace(".", ",")
+    scaled = search.score_model.calibrated(top.parts)
+    lexical = f"{scaled['lexical']:.2f}".replace(".", ",")
+    dense = f"{scaled['dense']:.2f}".replace(".", ",")
     assert top.reason == (
         "Gemensamma ord: parkeringstillstånd ≈ Parkeringsstillstånd. "
         f"Textlikhet {lexical}; semantisk likhet {dense}."
@@ -80,7 +75,7 @@ def test_candidates_found_by_one_part_are_scored_by_both() -> None:
     search = make()
     search.upsert(PORTFOLIO)
     for match in search.search("timvikarie Heroma", limit=6, pool=2):
-        assert set(match.parts) == {"dense", "dense_scaled", "lexical"}
+        assert set(match.parts) == {"dense", "lexical"}
     keys = {m.document.key for m in search.search("timvikarie Heroma", limit=6, pool=2)}
     assert {"portfolio:22-09", "portfolio:22-15"} <= keys
 
@@ -127,6 +122,20 @@ def test_unchanged_texts_are_not_re_embedded() -> None:
     assert (result.embedded, result.reused) == (1, len(PORTFOLIO) - 1)
     assert index.upserted == ["portfolio:23-01"]
     assert second.search("Digital post", limit=1)[0].parts["dense"] > 0.5
+
+
+def test_texts_with_boilerplate_are_not_re_embedded_by_the_next_process() -> None:
+    embedder = FakeEmbedder()
+    index = InMemoryVectorIndex(embedder.model_id)
+    mails = [
+        doc("submission:1", "Hej!", kind="submission", body="Ett nytt lönesystem.\n\nMvh\nAnna"),
+        doc("submission:2", "", kind="submission", body="Hej,\nBättre parkering.\n-- \nBo, Sundsvall"),
+    ]
+    make(embedder=embedder, index=index).upsert(mails)
+    assert embedder.embedded_texts == ["Ett nytt lönesystem.", "Bättre parkering."]
+    embedder.document_calls.clear()
+    result = make(embedder=embedder, index=index).upsert(mails)
+    assert (result.embedded, result.reused) == (0, 2)
 
 
 def test_changed_text_whose_embedding_fails_drops_its_old_vector() -> None:
@@ -198,6 +207,29 @@ def test_empty_text_and_zero_limit_return_nothing() -> None:
 def test_weights_must_not_both_be_zero() -> None:
     with pytest.raises(ValueError, match="weights"):
         make(dense_weight=0.0, lexical_weight=0.0)
+
+
+def test_boilerplate_does_not_make_texts_alike() -> None:
+    signature = "\n\nMed vänliga hälsningar\nAnna Andersson\nSundsvalls kommun\nTel 060-19 10 00"
+    search = make()
+    search.upsert(
+        [
+            doc(
+                "submission:1", "Hej!", kind="submission", body="Vi behöver ett nytt lönesystem." + signature
+            ),
+            doc(
+                "submission:2", "Hej!", kind="submission", body="Parkeringen vid skolan är full." + signature
+            ),
+        ]
+    )
+    query = "Hej!\nParkeringen vid skolan räcker inte." + signature
+    scores = {m.document.key: m.score for m in search.search(query, limit=2)}
+    raw = make(clean=False)
+    raw.upsert(search.documents.values())
+    raw_scores = {m.document.key: m.score for m in raw.search(query, limit=2)}
+    # the shared signature lifts the unrelated text when compared raw, not when cleaned
+    assert scores.get("submission:1", 0.0) < raw_scores["submission:1"]
+    assert scores["submission:2"] > scores.get("submission:1", 0.0)
 
 
 def test_score_of_given_keys_equals_the_score_search_gives_them() -> None:

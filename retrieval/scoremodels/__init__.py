@@ -1,0 +1,1 @@
+"""Fitted score models, one JSON file per embedder id (written by `beredning eval fit`)."""

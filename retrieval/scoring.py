@@ -1,0 +1,213 @@
+"""The learned combination of similarity parts into one score, with its calibrated flag threshold.
+
+A plain weighted sum of the dense cosine and the n-gram cosine was measured to *lower* Spearman
+on SweParaphrase compared with the dense part alone: the parts live on different scales (e5's
+cosines crowd between 0.8 and 0.95, n-gram cosines spread over 0-1) and their relation to human
+judgement is not linear. So each part goes through a monotone, piecewise-linear calibration
+(isotonic regression of the human 0-5 score on that part), and the calibrated parts are added
+with non-negative weights, all fitted on `sweparaphrase-train` (`beredning eval fit`). The result
+is a generalised additive model that is
+
+- monotone in every part, so a text that is more alike in any respect never ranks lower;
+- on the human scale, divided by 5: 0.6 means "people would rate this about 3 of 5";
+- shipped with the flag threshold that gave the best F1 on the training pairs, and with a
+  lexical-only fallback, used while the embedding model is unavailable.
+
+A score model is data (a JSON file per embedder in `retrieval/scoremodels/`), so refitting it is
+a reviewed change of a file, never a code change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SCALE = 5.0
+"""The human scale of the training data (0-5); scores are divided by it to lie in [0, 1]."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A monotone piecewise-linear map from a raw part (a cosine) to the human scale."""
+
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.xs) != len(self.ys) or len(self.xs) < 2:
+            raise ValueError("a calibration needs at least two knots, as many xs as ys")
+        if any(b < a for a, b in zip(self.xs, self.xs[1:], strict=False)):
+            raise ValueError("calibration knots must be in increasing order")
+        if any(b < a for a, b in zip(self.ys, self.ys[1:], strict=False)):
+            raise ValueError("a calibration must be monotone (non-decreasing)")
+
+    def __call__(self, value: float) -> float:
+        return float(np.interp(value, self.xs, self.ys))
+
+    @classmethod
+    def linear(cls, low: float = 0.0, high: float = 1.0) -> Calibration:
+        """Map `low` (unrelated) to 0 and `high` to 1, clipped outside."""
+        return cls((low, high), (0.0, 1.0))
+
+
+@dataclass(frozen=True)
+class ScoreModel:
+    """Turns named parts (`dense`, `lexical`) into one score in [0, 1].
+
+    `fallback` is the model for when a part is missing (the embedding model is down): it must use
+    only parts that are present then.
+    """
+
+    name: str
+    weights: Mapping[str, float]
+    calibrations: Mapping[str, Calibration]
+    intercept: float = 0.0
+    scale: float = 1.0
+    threshold: float = 0.5
+    fallback: ScoreModel | None = None
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if set(self.weights) != set(self.calibrations):
+            raise ValueError("every weighted part needs a calibration, and no other")
+        if any(w < 0 for w in self.weights.values()) or not any(self.weights.values()):
+            raise ValueError("weights must be non-negative and not all zero")
+        if self.scale <= 0:
+            raise ValueError("scale must be positive")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError("threshold must lie in [0, 1]")
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The parts this model needs, in a stable order."""
+        return tuple(sorted(self.weights))
+
+    def calibrated(self, parts: Mapping[str, float]) -> dict[str, float]:
+        """Return each part on the [0, 1] scale, as it enters the sum (for reviewers' reasons)."""
+        return {
+            name: min(1.0, max(0.0, self.calibrations[name](parts[name]) / self.scale))
+            for name in self.weights
+        }
+
+    def score(self, parts: Mapping[str, float]) -> float:
+        """Return the combined score of `parts`, using the fallback when one is missing.
+
+        Raises:
+            KeyError: a needed part is missing and there is no fallback that can do without it.
+        """
+        if any(name not in parts for name in self.weights):
+            if self.fallback is None:
+                missing = [n for n in self.weights if n not in parts]
+                raise KeyError(f"score model {self.name!r} needs the parts {missing}")
+            return self.fallback.score(parts)
+        total = self.intercept + sum(w * self.calibrations[n](parts[n]) for n, w in self.weights.items())
+        return min(1.0, max(0.0, total / self.scale))
+
+    @classmethod
+    def weighted(
+        cls, weights: Mapping[str, float], floors: Mapping[str, float] | None = None, threshold: float = 0.5
+    ) -> ScoreModel:
+        """Return a plain weighted mean of parts mapped linearly from their floor to 1.
+
+        For tests and for embedders without a fitted model; a missing part falls back to the
+        mean of the parts that are there.
+        """
+        floors = floors or {}
+        total = sum(weights.values())
+        calibrations = {n: Calibration.linear(floors.get(n, 0.0)) for n in weights}
+        model = cls("weighted", dict(weights), calibrations, scale=total, threshold=threshold)
+        if len(weights) > 1 and "lexical" in weights:
+            lexical_only = cls(
+                "weighted-lexical",
+                {"lexical": weights["lexical"]},
+                {"lexical": calibrations["lexical"]},
+                scale=weights["lexical"],
+                threshold=threshold,
+            )
+            model = cls(model.name, model.weights, model.calibrations, 0.0, total, threshold, lexical_only)
+        return model
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the model as JSON-ready data (the format of `retrieval/scoremodels/*.json`)."""
+        return {
+            "name": self.name,
+            "weights": dict(self.weights),
+            "calibrations": {n: {"xs": list(c.xs), "ys": list(c.ys)} for n, c in self.calibrations.items()},
+            "intercept": self.intercept,
+            "scale": self.scale,
+            "threshold": self.threshold,
+            "fallback": self.fallback.to_dict() if self.fallback else None,
+            "provenance": dict(self.provenance),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ScoreModel:
+        """Read a model written by `to_dict`.
+
+        Raises:
+            ValueError: the data is not a valid score model.
+        """
+        try:
+            return cls(
+                name=str(data["name"]),
+                weights={str(k): float(v) for k, v in data["weights"].items()},
+                calibrations={
+                    str(k): Calibration(tuple(map(float, v["xs"])), tuple(map(float, v["ys"])))
+                    for k, v in data["calibrations"].items()
+                },
+                intercept=float(data.get("intercept", 0.0)),
+                scale=float(data.get("scale", 1.0)),
+                threshold=float(data.get("threshold", 0.5)),
+                fallback=cls.from_dict(data["fallback"]) if data.get("fallback") else None,
+                provenance=dict(data.get("provenance") or {}),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a score model: missing or malformed {exc}") from exc
+
+    def save(self, path: Path) -> None:
+        """Write the model as indented JSON."""
+        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> ScoreModel:
+        """Read a model file.
+
+        Raises:
+            ValueError: the file is missing, not JSON or not a score model.
+        """
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"cannot read score model {path}: {exc}") from exc
+        return cls.from_dict(data)
+
+
+def shipped_model(model_id: str) -> ScoreModel | None:
+    """Return the score model fitted for the embedder `model_id`, or None when none ships."""
+    resource = resources.files("retrieval.scoremodels").joinpath(f"{model_id}.json")
+    if not resource.is_file():
+        return None
+    return ScoreModel.from_dict(json.loads(resource.read_text(encoding="utf-8")))
+
+
+def isotonic_knots(values: Sequence[float], targets: Sequence[float], knots: int = 33) -> Calibration:
+    """Fit a monotone calibration of `targets` on `values`, kept to about `knots` points.
+
+    The knots sit at quantiles of `values`, so that the map is detailed where the data is dense
+    and plain linear interpolation between knots keeps ranks distinct (an isotonic step function
+    would tie them).
+    """
+    from sklearn.isotonic import IsotonicRegression
+
+    x = np.asarray(values, dtype=np.float64)
+    y = np.asarray(targets, dtype=np.float64)
+    regression = IsotonicRegression(out_of_bounds="clip").fit(x, y)
+    xs = np.unique(np.quantile(x, np.linspace(0.0, 1.0, knots)))
+    ys = np.maximum.accumulate(regression.predict(xs))
+    return Calibration(tuple(round(float(v), 6) for v in xs), tuple(round(float(v), 6) for v in ys))

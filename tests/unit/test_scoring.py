@@ -1,0 +1,81 @@
+"""Score models: monotone calibrations, the lexical fallback, files, and the shipped models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.scoring import Calibration, ScoreModel, isotonic_knots, shipped_model
+
+
+def test_weighted_model_is_the_weighted_mean_of_linearly_mapped_parts() -> None:
+    model = ScoreModel.weighted({"dense": 0.6, "lexical": 0.4}, floors={"dense": 0.8})
+    assert model.score({"dense": 0.9, "lexical": 0.5}) == pytest.approx((0.6 * 0.5 + 0.4 * 0.5) / 1.0)
+    assert model.score({"dense": 0.5, "lexical": 0.0}) == 0.0  # below the floor counts as unrelated
+    assert model.score({"lexical": 0.5}) == pytest.approx(0.5)  # model down: lexical alone
+
+
+def test_calibration_must_be_monotone() -> None:
+    with pytest.raises(ValueError, match="monotone"):
+        Calibration((0.0, 0.5, 1.0), (0.0, 2.0, 1.0))
+    with pytest.raises(ValueError, match="increasing"):
+        Calibration((0.5, 0.0), (0.0, 1.0))
+
+
+def test_model_without_fallback_names_the_missing_part() -> None:
+    model = ScoreModel("m", {"dense": 1.0}, {"dense": Calibration.linear()})
+    with pytest.raises(KeyError, match="dense"):
+        model.score({"lexical": 0.3})
+
+
+def test_isotonic_knots_follow_a_noisy_increasing_relation() -> None:
+    rng = np.random.default_rng(7)
+    x = rng.uniform(0.7, 1.0, 2000)
+    y = np.clip((x - 0.7) / 0.3 * 5 + rng.normal(0, 0.5, x.size), 0, 5)
+    calibration = isotonic_knots(x.tolist(), y.tolist())
+    assert len(calibration.xs) <= 33
+    assert calibration(0.7) < 1.0 < 4.0 < calibration(1.0)
+    assert calibration(0.85) == pytest.approx(2.5, abs=0.5)
+
+
+def test_model_round_trips_through_its_file(tmp_path: Path) -> None:
+    model = ScoreModel.weighted({"dense": 0.55, "lexical": 0.45}, floors={"dense": 0.79}, threshold=0.4)
+    path = tmp_path / "model.json"
+    model.save(path)
+    again = ScoreModel.load(path)
+    parts = {"dense": 0.9, "lexical": 0.3}
+    assert again.score(parts) == model.score(parts)
+    assert again.score({"lexical": 0.3}) == model.score({"lexical": 0.3})
+    assert again.threshold == 0.4
+
+
+def test_broken_model_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps({"name": "x"}))
+    with pytest.raises(ValueError, match="not a score model"):
+        ScoreModel.load(path)
+    with pytest.raises(ValueError, match="cannot read"):
+        ScoreModel.load(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize("model_id", ["e5-small-q4", "minilm-l6-v2"])
+def test_shipped_models_are_monotone_calibrated_and_carry_a_threshold(model_id: str) -> None:
+    model = shipped_model(model_id)
+    assert model is not None, f"no score model ships for {model_id}"
+    assert model.fallback is not None and model.fallback.parts == ("lexical",)
+    assert 0.2 <= model.threshold <= 0.9
+    grid = np.linspace(0.0, 1.0, 21)
+    for lexical in grid:
+        scores = [model.score({"dense": d, "lexical": lexical}) for d in grid]
+        assert scores == sorted(scores), "more dense similarity never lowers the score"
+    for dense in grid:
+        scores = [model.score({"dense": dense, "lexical": x}) for x in grid]
+        assert scores == sorted(scores), "more lexical similarity never lowers the score"
+    assert model.provenance["fitted_on"]["source"].endswith("train.pairs.jsonl")
+
+
+def test_unknown_embedder_has_no_shipped_model() -> None:
+    assert shipped_model("no-such-model") is None
