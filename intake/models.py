@@ -81,6 +81,21 @@ class Decision(enum.StrEnum):
     DISMISSED = "dismissed"
 
 
+class DraftState(enum.StrEnum):
+    """Where the initiative draft of a submission stands.
+
+    `rules_only`: made by the deterministic rules alone (no model configured, or it was down);
+    drafted again with the model when it answers. `drafted`: the model's draft, checked against the
+    rules. `draft_failed`: the model's answer was not valid even after one repair attempt; the
+    rules-only draft stays and a human decides. `edited`: changed by a reviewer; never overwritten.
+    """
+
+    RULES_ONLY = "rules_only"
+    DRAFTED = "drafted"
+    DRAFT_FAILED = "draft_failed"
+    EDITED = "edited"
+
+
 def _enum(enum_cls: type[enum.Enum]) -> Any:
     # Store enum values as plain strings (VARCHAR) so that migrations stay simple on both databases.
     return sa.Enum(enum_cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
@@ -169,6 +184,34 @@ class DuplicateCandidate(SQLModel, table=True):
     judge_reason: str | None = Field(default=None, sa_type=sa.Text)
     judge_model: str | None = Field(default=None, max_length=200)
     judged_at: datetime | None = _timestamp(default=None)
+
+
+class Draft(SQLModel, table=True):
+    """The initiative draft and checklist gaps of one submission: one row per submission.
+
+    `content` is the draft (`intake.drafting.schema`), `gaps` the checklist gaps, `redaction` the
+    masking: the spans with their originals, so that reviewers see the real words while the model
+    only ever saw `masked_text`. Model, prompt version, tokens and latency say how it was made.
+    """
+
+    __tablename__ = "draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", unique=True, ondelete="CASCADE")
+    state: DraftState = Field(sa_type=_enum(DraftState), index=True)
+    content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    gaps: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    masked_text: str = Field(sa_type=sa.Text)
+    redaction: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    model: str | None = Field(default=None, max_length=200)
+    prompt_version: str | None = Field(default=None, max_length=64)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_ms: int | None = None
+    attempts: int = 0
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    updated_at: datetime = _timestamp(default_factory=utcnow, index=True)
 
 
 class AuditEvent(SQLModel, table=True):

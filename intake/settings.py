@@ -160,10 +160,15 @@ class LlmSettings(BaseModel):
     max_attempts: int = Field(default=3, ge=1, le=10, description="Attempts per draft before it is queued.")
     temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature.")
     max_output_tokens: int = Field(default=2048, ge=64, description="Longest answer asked for.")
+    poll_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How often the served app and workers look for submissions to draft (0: never).",
+    )
     redraft_interval_seconds: float = Field(
         default=60.0,
         ge=0,
-        description="How often rules-only drafts are drafted again once the model answers (0: never).",
+        description="Least time between two tries of the model for a rules-only draft.",
     )
 
     @property
@@ -192,6 +197,17 @@ class Settings(BaseSettings):
             "YAML file with steps, forums and focus areas. Empty: the Sundsvall process shipped "
             "with the package (`intake/data/process.yaml`)."
         ),
+    )
+    checklists_file: Path | None = Field(
+        default=None,
+        description=(
+            "YAML file with the checklists drafts are checked against, and the kinds and initiative "
+            "types. Empty: the one shipped with the package (`intake/data/checklists.yaml`)."
+        ),
+    )
+    staff_directory_file: Path | None = Field(
+        default=None,
+        description="Text file with one full name a line (a staff directory); these names are masked too.",
     )
     host: str = Field(default="127.0.0.1", description="Address `beredning serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `beredning serve` binds to.")

@@ -30,9 +30,9 @@ def main(ctx: click.Context, data_dir: str | None) -> None:
 
 
 def _register() -> None:
-    from intake.cli import bench, db, evaluate, portfolio, redact, search, serve, worker
+    from intake.cli import bench, db, draft, evaluate, portfolio, redact, search, serve, worker
 
-    for module in (db, portfolio, search, serve, worker, bench, evaluate, redact):
+    for module in (db, portfolio, search, serve, worker, bench, evaluate, redact, draft):
         module.register(main)
 
 

@@ -14,6 +14,7 @@ from intake.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from intake.services.drafting import DraftingService
     from intake.services.similarity import SimilarityService
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,6 +28,7 @@ class CliContext:
         self._settings: Settings | None = None
         self._engine: Engine | None = None
         self._similarity: SimilarityService | None = None
+        self._drafting: DraftingService | None = None
 
     @property
     def settings(self) -> Settings:
@@ -68,6 +70,17 @@ class CliContext:
 
             self._similarity = SimilarityService.from_settings(self.settings, self.engine)
         return self._similarity
+
+    @property
+    def drafting(self) -> DraftingService:
+        """Return the drafting service (rules only when no model is configured)."""
+        if self._drafting is None:
+            from intake.domain.process import load_process
+            from intake.services.drafting import drafting_from_settings
+
+            process = load_process(self.settings.process_file)
+            self._drafting = drafting_from_settings(self.settings, self.engine, process)
+        return self._drafting
 
     def close(self) -> None:
         """Release the engine's connections."""

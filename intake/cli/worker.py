@@ -19,7 +19,7 @@ from intake.cli._context import CliContext, pass_ctx
 @click.option("--once", is_flag=True, help="Do one pass and exit.")
 @pass_ctx
 def worker(ctx: CliContext, interval: float, once: bool) -> None:
-    """Process submissions whose processing failed or stalled, until stopped (SIGTERM/Ctrl-C)."""
+    """Process submissions whose processing failed or stalled, and draft them, until stopped."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from intake.services import submissions
@@ -42,6 +42,13 @@ def worker(ctx: CliContext, interval: float, once: bool) -> None:
         else:
             if ok or failed:
                 click.echo(f"{ok} processed, {failed} still failing", err=True)
+        try:
+            drafted, missed = ctx.drafting.redraft_due()
+        except SQLAlchemyError as exc:
+            click.echo(f"database unavailable, will retry: {exc}", err=True)
+        else:
+            if drafted or missed:
+                click.echo(f"{drafted} drafted, {missed} left to the rules for now", err=True)
         if once:
             return
         stop.wait(max(0.0, interval - (time.monotonic() - started)))

@@ -21,6 +21,7 @@ from intake.db import create_db_engine
 from intake.domain.process import load_process
 from intake.domain.submission import SubmissionInvalid
 from intake.migrate import ensure_current
+from intake.services.drafting import drafting_from_settings
 from intake.services.similarity import SimilarityService
 from intake.settings import Settings
 from intake.web.api import (
@@ -38,11 +39,13 @@ def build_services(settings: Settings) -> AppServices:
     """Open the database (creating a fresh schema if empty) and set up similarity search."""
     engine = create_db_engine(settings)
     ensure_current(engine)
+    process = load_process(settings.process_file)
     return AppServices(
         settings=settings,
         engine=engine,
         similarity=SimilarityService.from_settings(settings, engine),
-        process=load_process(settings.process_file),
+        process=process,
+        drafting=drafting_from_settings(settings, engine, process),
     )
 
 

@@ -53,6 +53,21 @@ async def retry_loop(services: AppServices) -> None:
             log.info("retry pass: %d processed, %d still failing", ok, failed)
 
 
+async def drafting_loop(services: AppServices) -> None:
+    """Draft new submissions, and redo rules-only drafts once the model answers again."""
+    drafting = services.drafting
+    assert drafting is not None
+    while True:
+        await asyncio.sleep(services.settings.llm.poll_seconds)
+        try:
+            done, missed = await anyio.to_thread.run_sync(drafting.redraft_due)
+        except SQLAlchemyError as exc:
+            log.error("drafting pass failed, database unavailable: %s", exc)
+            continue
+        if done or missed:
+            log.info("drafting pass: %d drafted, %d left to rules for now", done, missed)
+
+
 class BackgroundWork:
     """Starts and stops the background tasks with the app's lifespan."""
 
@@ -66,6 +81,8 @@ class BackgroundWork:
         self._tasks.append(asyncio.ensure_future(anyio.to_thread.run_sync(warm_up, self._services)))
         if self._services.settings.intake.retry_interval_seconds > 0:
             self._tasks.append(loop.create_task(retry_loop(self._services)))
+        if self._services.drafting is not None and self._services.settings.llm.poll_seconds > 0:
+            self._tasks.append(loop.create_task(drafting_loop(self._services)))
 
     async def stop(self) -> None:
         """Cancel the tasks and wait for them to end."""

@@ -8,6 +8,7 @@ from litestar.di import NamedDependency
 from sqlalchemy.engine import Engine
 
 from intake.domain.process import ProcessDefinition
+from intake.services.drafting import DraftingService
 from intake.services.similarity import SimilarityService
 from intake.settings import Settings
 
@@ -34,11 +35,13 @@ class AppServices:
         engine: Engine,
         similarity: SimilarityService,
         process: ProcessDefinition,
+        drafting: DraftingService | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.similarity = similarity
         self.process = process
+        self.drafting = drafting
         self.model = ModelStatus()
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from intake.migrate import head_revision
 from tests.server import cli, running_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -153,7 +154,7 @@ def test_text_longer_than_the_limit_is_refused(server: str) -> None:
 def test_health_reports_database_index_and_model(server: str) -> None:
     body = httpx.get(f"{server}/health", timeout=10).json()
     assert body["status"] == "ok"
-    assert body["database"]["ok"] and "schema 0001" in body["database"]["detail"]
+    assert body["database"]["ok"] and f"schema {head_revision()}" in body["database"]["detail"]
     assert body["index"]["ok"] and "documents" in body["index"]["detail"]
     assert body["model"]["ok"]
 

@@ -58,7 +58,10 @@ class FlakyEmbedder:
 @pytest.fixture
 def app_parts(tmp_path: Path, database_url: str) -> tuple[AppServices, FlakyEmbedder]:
     settings = Settings(
-        data_dir=tmp_path, database={"url": database_url}, intake={"retry_interval_seconds": 0}
+        data_dir=tmp_path,
+        database={"url": database_url},
+        intake={"retry_interval_seconds": 0},
+        similarity={"flag_threshold": 0.3},  # the fake embedder has no fitted score model
     )
     engine = create_db_engine(settings)
     upgrade(engine)

@@ -1,0 +1,164 @@
+"""Drafting end to end on SQLite and PostgreSQL with a typed fake model: masking, rules, merge, storage."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from intake.db import create_db_engine
+from intake.domain.process import load_process
+from intake.domain.submission import NewSubmission
+from intake.drafting.checklists import load_checklists
+from intake.drafting.client import DraftInvalid, DraftUnavailable, LlmResult, PromptLike
+from intake.migrate import upgrade
+from intake.models import AuditEvent, Channel, Draft, DraftState, Submission
+from intake.privacy import MaskedText
+from intake.services import submissions
+from intake.services.drafting import DraftingService
+from intake.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+TEXT = (
+    "Vi vill att medborgare ska kunna boka tid för bygglovsrådgivning via webben.\n"
+    "Ring mig på 070-123 45 67 eller skriv till anna.andersson@sundsvall.se.\n"
+    "Mitt personnummer är 811218-9876.\n\nMvh\nAnna Andersson"
+)
+PLANTED = ("070-123 45 67", "anna.andersson@sundsvall.se", "811218-9876", "Anna Andersson")
+
+
+class FakeDrafter:
+    """Answers with a fixed draft; can be down or speak garbage; remembers what it was sent."""
+
+    model_id = "fake-model"
+
+    def __init__(self) -> None:
+        self.mode = "ok"
+        self.seen: list[str] = []
+
+    def draft(
+        self, text: MaskedText, prompt: PromptLike, schema: dict[str, Any], context: Mapping[str, str]
+    ) -> LlmResult:
+        if not isinstance(text, MaskedText):
+            raise TypeError("masked text only")
+        self.seen.append(text.text)
+        if self.mode == "down":
+            raise DraftUnavailable("connection refused", attempts=1)
+        if self.mode == "garbage":
+            raise DraftInvalid("not JSON", attempts=2)
+        data = {
+            "draft": {
+                "title": {"value": "Boka bygglovsrådgivning på webben", "basis": "inferred", "quote": None},
+                "summary": {
+                    "value": "Medborgare bokar tid för bygglovsrådgivning via webben.",
+                    "basis": "stated",
+                    "quote": "boka tid för bygglovsrådgivning via webben",
+                },
+            },
+            "gaps": [
+                # claims a time plan with evidence that is not in the text: the rules must stand
+                {
+                    "checklist_id": "uppstartsmote",
+                    "item_id": "tidsplan",
+                    "status": "covered",
+                    "evidence": "klart till sommaren 2027",
+                    "question": None,
+                }
+            ],
+        }
+        return LlmResult(data, "fake-model", prompt.version, 812, 230, 1500, 1, False)
+
+
+@pytest.fixture
+def setup(tmp_path: Path, database_url: str) -> tuple[Engine, int, FakeDrafter, DraftingService]:
+    settings = Settings(data_dir=tmp_path, database={"url": database_url})
+    engine = create_db_engine(settings)
+    upgrade(engine)
+    new = NewSubmission(text=TEXT, channel=Channel.WEB, submitter_name="Anna Andersson")
+    accepted = submissions.accept(engine, new, settings.intake, actor="test")
+    assert accepted.id is not None
+    drafter = FakeDrafter()
+    service = DraftingService(engine, load_process(), load_checklists(), drafter, redraft_after=timedelta(0))
+    return engine, accepted.id, drafter, service
+
+
+def _row(engine: Engine, submission_id: int) -> Draft:
+    with Session(engine) as session:
+        rows = session.exec(select(Draft).where(Draft.submission_id == submission_id)).all()
+        assert len(rows) == 1, "exactly one draft per submission"
+        return rows[0]
+
+
+def _gap(row: Draft, item: str) -> dict[str, Any]:
+    return next(g for g in row.gaps if g["checklist_id"] == "uppstartsmote" and g["item_id"] == item)
+
+
+def test_model_draft_is_stored_with_its_provenance_and_the_rules_stand(setup: Any) -> None:
+    engine, submission_id, drafter, service = setup
+    outcome = service.draft(submission_id)
+    assert outcome.used_model
+    row = _row(engine, submission_id)
+    assert row.state == DraftState.DRAFTED
+    assert (row.model, row.input_tokens, row.output_tokens, row.latency_ms) == ("fake-model", 812, 230, 1500)
+    assert row.prompt_version == service.prompt.version and len(row.prompt_version or "") == 16
+    assert row.content["title"]["value"] == "Boka bygglovsrådgivning på webben"
+    assert _gap(row, "tidsplan")["status"] == "missing", "unquotable evidence cannot cover a gap"
+    for item in ("nyttor-och-effekter", "tidsplan", "forankring"):
+        assert _gap(row, item)["question"], f"{item} has a question for the submitter"
+    # personal data never reached the model; the mapping keeps the originals for reviewers
+    sent = drafter.seen[0]
+    assert not [p for p in PLANTED if p in sent]
+    assert "[TELEFON_1]" in sent and "[PNR_1]" in sent and "bygglovsrådgivning" in sent
+    originals = {s["placeholder"]: s["original"] for s in row.redaction["spans"]}
+    assert originals["[TELEFON_1]"] == "070-123 45 67"
+    with Session(engine) as session:
+        submission = session.get(Submission, submission_id)
+        assert submission is not None and submission.raw_text == TEXT, "the submission is never altered"
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "draft.stored")).first()
+
+
+def test_without_the_model_a_rules_only_draft_then_the_model_draft_when_it_returns(setup: Any) -> None:
+    engine, submission_id, drafter, service = setup
+    drafter.mode = "down"
+    outcome = service.draft(submission_id)
+    row = _row(engine, submission_id)
+    assert row.state == DraftState.RULES_ONLY and row.model is None
+    assert outcome.error and "unavailable" in outcome.error
+    assert {_gap(row, i)["status"] for i in ("nyttor-och-effekter", "tidsplan", "forankring")} == {"missing"}
+
+    assert service.redraft_due() == (0, 1), "still down: left to the rules"
+    drafter.mode = "ok"
+    assert service.redraft_due() == (1, 0)
+    assert _row(engine, submission_id).state == DraftState.DRAFTED
+
+
+def test_garbage_answer_keeps_the_rules_draft_and_says_why(setup: Any) -> None:
+    engine, submission_id, drafter, service = setup
+    drafter.mode = "garbage"
+    service.draft(submission_id)
+    row = _row(engine, submission_id)
+    assert row.state == DraftState.DRAFT_FAILED
+    assert row.error and "not JSON" in row.error
+    assert row.gaps, "the rules' gaps are kept"
+
+
+def test_a_reviewers_edit_is_never_overwritten(setup: Any) -> None:
+    engine, submission_id, _, service = setup
+    service.draft(submission_id)
+    with Session(engine) as session:
+        row = session.exec(select(Draft).where(Draft.submission_id == submission_id)).one()
+        row.state = DraftState.EDITED
+        row.content = {**row.content, "title": {"value": "Rättad titel", "basis": "inferred", "quote": None}}
+        session.add(row)
+        session.commit()
+    outcome = service.draft(submission_id)
+    assert outcome.error and "edited" in outcome.error
+    assert _row(engine, submission_id).content["title"]["value"] == "Rättad titel"
+    service.draft(submission_id, force=True)
+    assert _row(engine, submission_id).state == DraftState.DRAFTED
