@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25"
 	# torch is pinned to the CPU build (any other spec pulls GB of CUDA packages).
 	# llama-cpp-python (the test LLM server) builds from source, about 10 minutes the first time;
-	# -march=native produced a binary that died with "Illegal instruction" on a virtual CPU, so the
+	# -march=native enabled AMX kernels that die with "Illegal instruction" on a virtual CPU, so the
 	# build targets plain AVX2 and skips the tools and multimodal parts we do not use.
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)

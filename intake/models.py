@@ -227,3 +227,29 @@ class AuditEvent(SQLModel, table=True):
     entity_key: str = Field(max_length=64, index=True)
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     note: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class StepChange(SQLModel, table=True):
+    """One move of a submission between steps or states: the history behind `Submission.step`.
+
+    Written only by `intake.services.workflow`, in the same transaction as the step itself and its
+    audit event. It says where a paused item resumes, how long an item has waited in its step, and
+    which forum decided what; a merge keeps both items and records here which one it joined.
+    """
+
+    __tablename__ = "step_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True, ondelete="CASCADE")
+    from_step: str = Field(max_length=40)
+    to_step: str = Field(max_length=40)
+    kind: str = Field(max_length=20, description="The move's kind in the process file: forward, back, ...")
+    actor: str = Field(max_length=200)
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    override: bool = Field(default=False, description="Whether the person overrode guards.")
+    overridden: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    forum: str | None = Field(default=None, max_length=40, description="The forum that decided, if any.")
+    decision: str | None = Field(default=None, max_length=40)
+    merged_into_kind: ItemKind | None = Field(default=None, sa_type=_enum(ItemKind))
+    merged_into_key: str | None = Field(default=None, max_length=32, index=True)
+    at: datetime = _timestamp(default_factory=utcnow, index=True)

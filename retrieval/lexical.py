@@ -239,3 +239,27 @@ def shared_terms(query_text: str, doc_text: str, limit: int = 8) -> list[str]:
                 used.add(d_folded)
                 break
     return terms
+
+
+def shared_passages(query_text: str, doc_text: str, min_words: int = 4, limit: int = 3) -> list[str]:
+    """Return the longest runs of at least `min_words` words that two texts share, as in `doc_text`.
+
+    Words are compared folded (case and punctuation ignored); the passage is quoted from the
+    document so the reviewer can find it. Runs made only of stopwords are left out.
+    """
+    doc_words = re.findall(r"\S+", unicodedata.normalize("NFKC", doc_text))
+    query_folded = [normalise(w) for w in re.findall(r"\S+", unicodedata.normalize("NFKC", query_text))]
+    doc_folded = [normalise(w) for w in doc_words]
+    if len(query_folded) < min_words or len(doc_folded) < min_words:
+        return []
+    matcher = SequenceMatcher(None, query_folded, doc_folded, autojunk=False)
+    blocks = sorted(matcher.get_matching_blocks(), key=lambda m: -m.size)
+    passages: list[str] = []
+    for block in blocks:
+        if block.size < min_words or len(passages) >= limit:
+            break
+        words = doc_folded[block.b : block.b + block.size]
+        if all(len(w) < 4 or w in _STOPWORDS for w in words):
+            continue
+        passages.append(" ".join(doc_words[block.b : block.b + block.size]).strip(".,;:!?"))
+    return passages

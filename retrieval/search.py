@@ -28,7 +28,7 @@ from retrieval.base import (
     content_hash,
 )
 from retrieval.boilerplate import strip_boilerplate
-from retrieval.lexical import LexicalIndex, shared_terms
+from retrieval.lexical import LexicalIndex, shared_passages, shared_terms
 from retrieval.scoring import ScoreModel, shipped_model
 
 log = logging.getLogger(__name__)
@@ -320,6 +320,9 @@ class SimilaritySearch:
     ) -> Match:
         terms = shared_terms(text, doc.text) if explain else []
         words = f"Gemensamma ord: {', '.join(terms)}." if terms else "Inga gemensamma ord."
+        passages = shared_passages(text, doc.text) if explain else []
+        if passages:
+            words += " Gemensamma avsnitt: " + "; ".join(f"»{p}»" for p in passages) + "."
         model = self.score_model
         if query_vector is None or vector is None:
             why = "modellen var inte tillgänglig" if query_vector is None else "ingen vektor ännu"

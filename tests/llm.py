@@ -88,11 +88,6 @@ def llama_process(
         "1",
         "--n_threads_batch",
         "1",
-        # ggml picks its AMX kernels for batches of two or more tokens when the CPU reports AMX;
-        # in this VM `tileloadd` then dies with SIGILL. One token per batch avoids that path, and
-        # a 135M model evaluates a prompt of a few hundred tokens that way in about a second
-        "--n_ubatch",
-        "1",
         "--verbose",
         "False",
     ]

@@ -30,9 +30,21 @@ def main(ctx: click.Context, data_dir: str | None) -> None:
 
 
 def _register() -> None:
-    from intake.cli import bench, db, draft, evaluate, portfolio, redact, search, serve, worker
+    from intake.cli import (
+        agenda,
+        bench,
+        db,
+        draft,
+        evaluate,
+        portfolio,
+        redact,
+        search,
+        serve,
+        worker,
+        workflow,
+    )
 
-    for module in (db, portfolio, search, serve, worker, bench, evaluate, redact, draft):
+    for module in (db, portfolio, search, serve, worker, bench, evaluate, redact, draft, agenda, workflow):
         module.register(main)
 
 

@@ -91,7 +91,7 @@ def test_api_submission_is_drafted_by_the_model_and_by_the_rules_when_it_is_down
                 "tidsplan",
                 "forankring",
             }
-            bodies = [r.body.decode("utf-8", "replace") for r in proxy.requests if r.command == "POST"]
+            bodies = ["\n".join(r.message_texts()) for r in proxy.requests if r.body]
             assert bodies, "the model was asked"
             assert not [p for p in PLANTED if any(p in b for b in bodies)], "personal data reached the model"
 

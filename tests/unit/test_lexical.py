@@ -152,3 +152,13 @@ def test_shared_terms_rejects_short_or_weak_overlaps_and_respects_limit() -> Non
     assert shared_terms("parkering", "arkiv") == []
     many = " ".join(f"ordet{i}x" for i in range(20))
     assert len(shared_terms(many, many, limit=8)) == 8
+
+
+def test_shared_passages_quote_the_document_and_skip_function_words() -> None:
+    from retrieval.lexical import shared_passages
+
+    query = "Vi vill att medborgare ska kunna boka tid för bygglovsrådgivning via webben, tack"
+    doc = "Idé: Medborgare ska kunna boka tid för bygglovsrådgivning via webben. Det sparar tid."
+    assert shared_passages(query, doc) == ["Medborgare ska kunna boka tid för bygglovsrådgivning via webben"]
+    assert shared_passages("och det är en av de", "och det är en av de bästa") == []
+    assert shared_passages("kort text", "kort text") == []

@@ -1,0 +1,35 @@
+"""The agenda as a standalone HTML page: one file, styles inline, made to be printed or mailed."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import jinja2
+
+from intake.agenda import _view, texts
+from intake.agenda.model import Agenda
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    # Built on first use, not at import (no import-time side effects).
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("intake.agenda", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render_html(agenda: Agenda, lang: str = "sv") -> str:
+    """Return the agenda as a complete HTML document in `lang` ("sv" or "en")."""
+    lang = "en" if lang == "en" else "sv"
+    template = _environment().get_template("agenda.html")
+    return template.render(
+        agenda=agenda,
+        lang=lang,
+        t=lambda key: texts.text(key, lang),
+        view=_view,
+        score=lambda value: texts.score(value, lang),
+    )

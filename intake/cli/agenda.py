@@ -1,0 +1,226 @@
+"""`beredning agenda build|send|next`: a forum's agenda as a page, Markdown, invitation or e-mail."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from intake.cli._context import CliContext, pass_ctx
+
+if TYPE_CHECKING:
+    from intake.agenda import Agenda
+    from intake.domain.process import Forum, ProcessDefinition
+
+DEFAULT_SENDER = "beredning@localhost"
+
+_forum_option = click.option(
+    "--forum", "forum_key", required=True, help="Forum key from the process file, e.g. losningsforum."
+)
+_date_option = click.option(
+    "--date",
+    "meeting_date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Meeting day, YYYY-MM-DD (default: the forum's next meeting from its cadence).",
+)
+_lang_option = click.option(
+    "--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True, help="Language of the agenda."
+)
+_sender_option = click.option(
+    "--sender",
+    envvar="BEREDNING_SMTP__SENDER",
+    default=DEFAULT_SENDER,
+    show_default=True,
+    help="From address and organizer of the invitation [env BEREDNING_SMTP__SENDER].",
+)
+
+
+@click.group("agenda")
+def agenda() -> None:
+    """Build and send the forums' agendas (dagordningar) from the items waiting for them."""
+
+
+def _process(ctx: CliContext) -> ProcessDefinition:
+    from intake.domain.process import ProcessFileError, load_process
+
+    try:
+        return load_process(ctx.settings.process_file)
+    except ProcessFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _forum(process: ProcessDefinition, key: str) -> Forum:
+    from intake.agenda import UnknownForum, find_forum
+
+    try:
+        return find_forum(process, key)
+    except UnknownForum as exc:
+        raise click.BadParameter(
+            f"no forum {key!r}; the process file has: {', '.join(exc.known)}", param_hint="'--forum'"
+        ) from exc
+
+
+def _meeting_day(forum: Forum, given: datetime | None) -> date:
+    """The given day (warning when the cadence has no meeting then), else the next meeting."""
+    from intake.agenda import is_meeting_day, next_meeting
+
+    if given is None:
+        found = next_meeting(forum, date.today())
+        if found is None:
+            raise click.UsageError(f"forum {forum.key!r} has no cadence in the process file: give --date")
+        return found
+    day = given.date()
+    if forum.cadence is not None and not is_meeting_day(forum.cadence, day):
+        click.echo(
+            f"obs: {forum.key} has no meeting on {day} by its cadence (next: {next_meeting(forum, day)}); "
+            "building the agenda anyway",
+            err=True,
+        )
+    return day
+
+
+def _build(ctx: CliContext, forum_key: str, meeting_date: datetime | None) -> Agenda:
+    from intake.agenda import build_agenda
+    from intake.drafting.checklists import ChecklistFileError, load_checklists
+
+    process = _process(ctx)
+    forum = _forum(process, forum_key)
+    day = _meeting_day(forum, meeting_date)
+    try:
+        checklists = load_checklists(ctx.settings.checklists_file)
+    except ChecklistFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return build_agenda(ctx.engine, process, forum.key, day, checklists=checklists)
+
+
+@agenda.command("build")
+@_forum_option
+@_date_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "html", "ics"]),
+    default="markdown",
+    show_default=True,
+    help="Markdown text, a printable HTML page, or an iCalendar invitation.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (default stdout)."
+)
+@_lang_option
+@_sender_option
+@pass_ctx
+def build(
+    ctx: CliContext,
+    forum_key: str,
+    meeting_date: datetime | None,
+    fmt: str,
+    out: Path | None,
+    lang: str,
+    sender: str,
+) -> None:
+    """Build the agenda of FORUM's meeting: items due, ready ones first, duplicates grouped."""
+    from intake.agenda import render_html, render_ics, render_markdown
+
+    built = _build(ctx, forum_key, meeting_date)
+    if fmt == "html":
+        text = render_html(built, lang)
+    elif fmt == "ics":
+        text = render_ics(built, organizer=sender, lang=lang)
+    else:
+        text = render_markdown(built, lang)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        # newline="": the invitation's CRLF line ends are part of the format
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from exc
+    click.echo(f"{out}: {len(built.items)} items ({len(built.ready)} ready)", err=True)
+
+
+@agenda.command("send")
+@_forum_option
+@_date_option
+@click.option(
+    "--smtp-host",
+    envvar="BEREDNING_SMTP__HOST",
+    default="localhost",
+    show_default=True,
+    help="SMTP server [env BEREDNING_SMTP__HOST].",
+)
+@click.option(
+    "--smtp-port",
+    envvar="BEREDNING_SMTP__PORT",
+    type=click.IntRange(1, 65535),
+    default=25,
+    show_default=True,
+    help="SMTP port [env BEREDNING_SMTP__PORT].",
+)
+@_sender_option
+@click.option("--to", "recipients", multiple=True, help="Send to these addresses instead of the members.")
+@_lang_option
+@pass_ctx
+def send(
+    ctx: CliContext,
+    forum_key: str,
+    meeting_date: datetime | None,
+    smtp_host: str,
+    smtp_port: int,
+    sender: str,
+    recipients: tuple[str, ...],
+    lang: str,
+) -> None:
+    """E-mail the agenda with the calendar invitation to the forum's members."""
+    from intake.agenda import AgendaMailError, send_agenda
+
+    built = _build(ctx, forum_key, meeting_date)
+    try:
+        accepted = send_agenda(
+            built,
+            host=smtp_host,
+            port=smtp_port,
+            sender=sender,
+            recipients=list(recipients) or None,
+            lang=lang,
+        )
+    except AgendaMailError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"sent the agenda of {built.forum_key} {built.meeting.day} ({len(built.items)} items) "
+        f"to {len(accepted)}: {', '.join(accepted)}"
+    )
+
+
+@agenda.command("next")
+@_forum_option
+@click.option(
+    "--after",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Count from this day, YYYY-MM-DD (default today; a meeting that day counts).",
+)
+@click.option("--count", type=click.IntRange(1, 52), default=1, show_default=True, help="How many meetings.")
+@pass_ctx
+def next_(ctx: CliContext, forum_key: str, after: datetime | None, count: int) -> None:
+    """Print the forum's next meeting day(s) from its cadence, one ISO date a line."""
+    from datetime import timedelta
+
+    from intake.agenda import next_meeting
+
+    forum = _forum(_process(ctx), forum_key)
+    day = after.date() if after else date.today()
+    for _ in range(count):
+        found = next_meeting(forum, day)
+        if found is None:
+            raise click.ClickException(f"forum {forum.key!r} has no cadence in the process file")
+        click.echo(found.isoformat())
+        day = found + timedelta(days=1)
+
+
+def register(main: click.Group) -> None:
+    """Add `agenda` to the CLI."""
+    main.add_command(agenda)
