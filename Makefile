@@ -49,7 +49,7 @@ lint: install ## ruff (lint and format check) and mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/mypy tests/fakes.py tests/pg.py tests/server.py  # the test doubles must satisfy the protocols
+	$(BIN)/mypy tests/fakes.py tests/pg.py tests/server.py tests/llm.py tests/smtp_sink.py  # test doubles satisfy the protocols
 
 format: install ## Format the code with ruff
 	$(BIN)/ruff format .

@@ -42,6 +42,9 @@ from retrieval.boilerplate import strip_boilerplate
 log = logging.getLogger(__name__)
 
 PROMPT_NAME = "draft"
+FAILED_DRAFT_ATTEMPTS = 3
+"""Drafts a model answered with garbage are tried again until they have been drafted this often:
+a garbage answer can be a passing fault of the server, but not one to retry for ever."""
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,13 @@ class DraftingService:
                 redo = list(
                     session.exec(
                         select(Draft.submission_id)
-                        .where(col(Draft.state) == DraftState.RULES_ONLY)
+                        .where(
+                            (col(Draft.state) == DraftState.RULES_ONLY)
+                            | (
+                                (col(Draft.state) == DraftState.DRAFT_FAILED)
+                                & (col(Draft.attempts) < FAILED_DRAFT_ATTEMPTS)
+                            )
+                        )
                         .where(col(Draft.updated_at) <= utcnow() - self.redraft_after)
                         .order_by(col(Draft.updated_at))
                         .limit(limit)

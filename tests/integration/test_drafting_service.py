@@ -146,6 +146,9 @@ def test_garbage_answer_keeps_the_rules_draft_and_says_why(setup: Any) -> None:
     assert row.state == DraftState.DRAFT_FAILED
     assert row.error and "not JSON" in row.error
     assert row.gaps, "the rules' gaps are kept"
+    drafter.mode = "ok"  # a passing fault: the next pass drafts it with the model
+    assert service.redraft_due() == (1, 0)
+    assert _row(engine, submission_id).state == DraftState.DRAFTED
 
 
 def test_a_reviewers_edit_is_never_overwritten(setup: Any) -> None:
