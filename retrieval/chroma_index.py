@@ -19,6 +19,9 @@ import numpy as np
 
 from retrieval.base import DenseHit, Document, IndexUnavailable, Matrix, Vector, content_hash
 
+_GET_BATCH = 5000
+"""Ids per `get` call (see `ChromaIndex._get`)."""
+
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
@@ -207,42 +210,47 @@ class ChromaIndex:
             self._collection = None
         self._col()
 
-    def _get(self, keys: Sequence[str], include: list[Any]) -> Any:
-        if not keys:
-            return None
-        return self._call("get", lambda col: col.get(ids=list(keys), include=include))
+    def _get(self, keys: Sequence[str], include: list[Any]) -> list[Any]:
+        # Chroma's embedded store binds one SQL variable per id; SQLite refuses more than 32,766,
+        # which a sync of 100,000 items reached. Batches keep every call well under that.
+        def fetch(ids: list[str]) -> Any:
+            return self._call("get", lambda col: col.get(ids=ids, include=include))
+
+        return [fetch(list(keys[start : start + _GET_BATCH])) for start in range(0, len(keys), _GET_BATCH)]
 
     def content_hashes(self, keys: Sequence[str]) -> dict[str, str]:
         """Return the stored `content_hash` for each known key, to skip re-embedding."""
-        got = self._get(keys, ["metadatas"])
-        if got is None:
-            return {}
-        metas = got["metadatas"] or [None] * len(got["ids"])
-        return {
-            k: str(m["content_hash"])
-            for k, m in zip(got["ids"], metas, strict=True)
-            if m is not None and "content_hash" in m
-        }
+        out: dict[str, str] = {}
+        for got in self._get(keys, ["metadatas"]):
+            metas = got["metadatas"] or [None] * len(got["ids"])
+            out.update(
+                (k, str(m["content_hash"]))
+                for k, m in zip(got["ids"], metas, strict=True)
+                if m is not None and "content_hash" in m
+            )
+        return out
 
     def get_embeddings(self, keys: Sequence[str]) -> dict[str, Vector]:
         """Return the stored vector for each known key."""
-        got = self._get(keys, ["embeddings"])
-        if got is None or got["embeddings"] is None:
-            return {}
-        return {
-            k: np.asarray(v, dtype=np.float32) for k, v in zip(got["ids"], got["embeddings"], strict=True)
-        }
+        out: dict[str, Vector] = {}
+        for got in self._get(keys, ["embeddings"]):
+            if got["embeddings"] is not None:
+                out.update(
+                    (k, np.asarray(v, dtype=np.float32))
+                    for k, v in zip(got["ids"], got["embeddings"], strict=True)
+                )
+        return out
 
     def get_documents(self, keys: Sequence[str]) -> dict[str, Document]:
         """Return the stored documents for known keys, rebuilt from their metadata and text."""
-        got = self._get(keys, ["metadatas", "documents"])
-        if got is None:
-            return {}
         out: dict[str, Document] = {}
-        ids = got["ids"]
-        texts = got["documents"] or [None] * len(ids)
-        metas = got["metadatas"] or [None] * len(ids)
-        for key, meta, text in zip(ids, metas, texts, strict=True):
+        rows: list[tuple[str, Any, Any]] = []
+        for got in self._get(keys, ["metadatas", "documents"]):
+            ids = got["ids"]
+            texts = got["documents"] or [None] * len(ids)
+            metas = got["metadatas"] or [None] * len(ids)
+            rows.extend(zip(ids, metas, texts, strict=True))
+        for key, meta, text in rows:
             meta = dict(meta or {})
             title = str(meta.get("title", ""))
             text = text or ""
