@@ -231,7 +231,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.handle_request()
 
     def handle_request(self) -> None:
-        raise NotImplementedError
+        """Overridden by each server below; the base answers like a server with no such route."""
+        self.send_error(501, "no handler for this server")
 
 
 # ---------------------------------------------------------------------------------------------
