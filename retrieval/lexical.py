@@ -204,6 +204,10 @@ def _words(text: str) -> list[tuple[str, str]]:
     return [(orig, folded) for folded, orig in seen.items()]
 
 
+def _grams(word: str) -> set[str]:
+    return {word[i : i + 5] for i in range(len(word) - 4)}
+
+
 def _related(a: str, b: str) -> bool:
     """Return whether two folded words are one compound or inflection apart.
 
@@ -224,6 +228,12 @@ def shared_terms(query_text: str, doc_text: str, limit: int = 8) -> list[str]:
     """Return the words two texts share, for a reviewer: `heroma`, or `a ≈ b` when forms differ."""
     doc_words = _words(doc_text)
     doc_folded = {folded: orig for orig, folded in doc_words}
+    # `_related` needs a shared run of five letters: index the documents' 5-grams so that only
+    # words that have one are compared (a long document made this the slow part of a query).
+    by_gram: dict[str, set[str]] = {}
+    for _, d_folded in doc_words:
+        for gram in _grams(d_folded):
+            by_gram.setdefault(gram, set()).add(d_folded)
     terms: list[str] = []
     used: set[str] = set()
     for orig, folded in _words(query_text):
@@ -233,8 +243,9 @@ def shared_terms(query_text: str, doc_text: str, limit: int = 8) -> list[str]:
             terms.append(folded)
             used.add(folded)
             continue
+        near: set[str] = set().union(*(by_gram.get(g, set()) for g in _grams(folded)))
         for d_orig, d_folded in doc_words:
-            if d_folded not in used and _related(folded, d_folded):
+            if d_folded in near and d_folded not in used and _related(folded, d_folded):
                 terms.append(f"{orig} ≈ {d_orig}")
                 used.add(d_folded)
                 break
