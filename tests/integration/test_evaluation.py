@@ -95,6 +95,7 @@ def test_eval_pairs_all_methods(pairs_file: Path) -> None:
     assert all(values["spearman"] > 0.3 for values in figures.values()), figures
 
 
+@pytest.mark.timeout(900)  # embeds with e5 in a fresh process: minutes when the machine is busy
 def test_eval_groups_all_methods(groups_file: Path) -> None:
     figures = _run("groups", str(groups_file), "--method", "all")
     assert set(figures) == METHODS
