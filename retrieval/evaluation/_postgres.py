@@ -66,6 +66,9 @@ def _with_trigrams(connection: sa.Connection) -> None:
     The extension lives in one schema per database (usually `public`); a scratch schema selected
     through `search_path` would otherwise not see its functions and operator classes.
     """
+    # `IF NOT EXISTS` is not safe against a concurrent CREATE: two evaluations starting together
+    # failed on pg_extension's unique index. A transaction-scoped advisory lock serialises them.
+    connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('beredning:pg_trgm'))"))
     connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
     home = connection.execute(
         sa.text("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'")
