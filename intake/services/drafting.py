@@ -124,7 +124,7 @@ class DraftingService:
             except (DraftInvalid, ValueError) as exc:
                 state, error = DraftState.DRAFT_FAILED, f"invalid model answer: {exc}"
         stored = self._store(
-            submission, answer, state, text, redaction.model_dump(mode="json"), result, error
+            submission, answer, state, text, redaction.model_dump(mode="json"), result, error, force
         )
         if error:
             log.warning("draft of %s: %s", submission.reference, error)
@@ -139,10 +139,18 @@ class DraftingService:
         redaction: dict[str, Any],
         result: LlmResult | None,
         error: str | None,
+        force: bool = False,
     ) -> Draft:
         assert submission.id is not None
         with session_scope(self.engine) as session:
-            row = session.exec(select(Draft).where(col(Draft.submission_id) == submission.id)).first()
+            row = session.exec(
+                select(Draft).where(col(Draft.submission_id) == submission.id).with_for_update()
+            ).first()
+            if row is not None and not force and _keeps(row.state, state):
+                # Another process (the app's loop, a worker) stored a better draft meanwhile, or a
+                # reviewer edited it: a late rules-only result must not replace it.
+                session.expunge(row)
+                return row
             row = row or Draft(submission_id=submission.id, state=state, masked_text=masked_text)
             before = row.state if row.id is not None else None
             row.state = state
@@ -214,6 +222,13 @@ class DraftingService:
             if outcome.draft.state == DraftState.RULES_ONLY:
                 break  # the model is down: the rest waits for the next pass
         return done, missed
+
+
+def _keeps(stored: DraftState, new: DraftState) -> bool:
+    """Return whether a stored draft must stay rather than be replaced by a `new` one."""
+    if stored == DraftState.EDITED:
+        return True
+    return stored == DraftState.DRAFTED and new in (DraftState.RULES_ONLY, DraftState.DRAFT_FAILED)
 
 
 def _source_text(submission: Submission) -> str:

@@ -138,6 +138,16 @@ def test_without_the_model_a_rules_only_draft_then_the_model_draft_when_it_retur
     assert _row(engine, submission_id).state == DraftState.DRAFTED
 
 
+def test_a_late_rules_only_result_never_replaces_a_model_draft(setup: Any) -> None:
+    engine, submission_id, drafter, service = setup
+    service.draft(submission_id)
+    drafter.mode = "down"  # a second process whose call failed stores its result afterwards
+    outcome = service.draft(submission_id)
+    assert outcome.draft.state == DraftState.DRAFTED
+    row = _row(engine, submission_id)
+    assert row.state == DraftState.DRAFTED and row.model == "fake-model"
+
+
 def test_garbage_answer_keeps_the_rules_draft_and_says_why(setup: Any) -> None:
     engine, submission_id, drafter, service = setup
     drafter.mode = "garbage"
