@@ -10,13 +10,13 @@ import re
 import unicodedata
 from datetime import date, time
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from intake.domain.datafile import load_data_file
 
 
 class ProcessFileError(ValueError):
@@ -350,15 +350,4 @@ def load_process(path: Path | None = None) -> ProcessDefinition:
 
 @lru_cache(maxsize=8)
 def _load_cached(path: str | None) -> ProcessDefinition:
-    try:
-        if path is None:
-            text = resources.files("intake.data").joinpath("process.yaml").read_text("utf-8")
-        else:
-            text = Path(path).read_text("utf-8")
-        raw = yaml.safe_load(text)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ProcessFileError(f"cannot read process file {path or '(built-in)'}: {exc}") from exc
-    try:
-        return ProcessDefinition.model_validate(raw)
-    except ValidationError as exc:
-        raise ProcessFileError(f"invalid process file {path or '(built-in)'}:\n{exc}") from exc
+    return load_data_file(path, "process.yaml", ProcessDefinition, ProcessFileError, "process")

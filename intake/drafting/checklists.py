@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Final, Literal
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from intake.domain.datafile import load_data_file
 from intake.domain.process import Label
 
 NEEDS_HUMAN: Final = "needs_human"
@@ -149,15 +148,4 @@ def load_checklists(path: Path | None = None) -> ChecklistConfig:
 
 @lru_cache(maxsize=8)
 def _load_cached(path: str | None) -> ChecklistConfig:
-    try:
-        if path is None:
-            text = resources.files("intake.data").joinpath("checklists.yaml").read_text("utf-8")
-        else:
-            text = Path(path).read_text("utf-8")
-        raw = yaml.safe_load(text)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ChecklistFileError(f"cannot read checklists file {path or '(built-in)'}: {exc}") from exc
-    try:
-        return ChecklistConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise ChecklistFileError(f"invalid checklists file {path or '(built-in)'}:\n{exc}") from exc
+    return load_data_file(path, "checklists.yaml", ChecklistConfig, ChecklistFileError, "checklists")
