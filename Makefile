@@ -33,8 +33,9 @@ install: $(STAMP) ## Create .venv and install the project with its dev tools
 migrate: install ## Create or upgrade the database schema in $BEREDNING_DATA_DIR (default ./data)
 	$(BIN)/beredning db upgrade
 
-demo: migrate ## Load the Sundsvall portfolio excerpt
+demo: migrate ## Load the Sundsvall portfolio excerpt and the demo submissions (triaged, on the agendas)
 	$(BIN)/beredning portfolio import $(DEMO_PORTFOLIO)
+	$(BIN)/beredning demo load demo/submissions.yaml
 
 run: demo ## Install, migrate, load the demo portfolio and serve on http://127.0.0.1:8000
 	$(BIN)/beredning serve

@@ -253,3 +253,55 @@ class StepChange(SQLModel, table=True):
     merged_into_kind: ItemKind | None = Field(default=None, sa_type=_enum(ItemKind))
     merged_into_key: str | None = Field(default=None, max_length=32, index=True)
     at: datetime = _timestamp(default_factory=utcnow, index=True)
+
+
+class JobState(enum.StrEnum):
+    """Where a background job stands.
+
+    `queued`: waiting for a worker (not before `run_after`). `running`: leased by one worker
+    until `lease_until`; a lease that runs out means the worker died, and the sweeper queues the
+    job again. `done`: finished. `failed`: gave up after the configured attempts; a human must look.
+    """
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Job(SQLModel, table=True):
+    """Work still owed to a submission, such as its triage flow; committed with the submission.
+
+    One row per submission and kind: queueing the same work again re-opens the row, so a
+    submission never has two triage jobs. Workers take a lease on the row while they run it.
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (sa.UniqueConstraint("submission_id", "kind", name="uq_job_submission_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=40)
+    state: JobState = Field(default=JobState.QUEUED, sa_type=_enum(JobState), index=True)
+    run_after: datetime | None = _timestamp(default=None)
+    lease_until: datetime | None = _timestamp(default=None)
+    lease_owner: str | None = Field(
+        default=None, max_length=200, description="Worker and claim token that hold the lease."
+    )
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    flow_run_id: str | None = Field(
+        default=None, max_length=64, description="The Prefect flow run of the last attempt."
+    )
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    updated_at: datetime = _timestamp(default_factory=utcnow)
+    finished_at: datetime | None = _timestamp(default=None)
+
+
+# --- periodic flows: agendas sent, reminder digests, gap questions (issue 5) ---
+
+
+# --- e-mail intake (issue 6) ---
+
+
+# --- accounts and sessions (issue 7) ---

@@ -177,6 +177,40 @@ class LlmSettings(BaseModel):
         return bool(self.base_url) or self.api_key is not None
 
 
+class SmtpSettings(BaseModel):
+    """Outgoing mail: forum agendas, reminders to DigIT, acknowledgements to submitters."""
+
+    host: str = Field(default="localhost", description="SMTP server.")
+    port: int = Field(default=25, ge=1, le=65535, description="SMTP port (587 with STARTTLS, 465 with TLS).")
+    sender: str = Field(
+        default="beredning@localhost", description="From address of every mail the service sends."
+    )
+    username: str | None = Field(default=None, description="Login name; empty: no login.")
+    password: SecretStr | None = Field(default=None, description="Password for `username`.")
+    security: Literal["none", "starttls", "tls"] = Field(
+        default="none", description="`starttls` upgrades the connection, `tls` connects with TLS (port 465)."
+    )
+    timeout_seconds: float = Field(default=30.0, gt=0, description="Limit for one SMTP conversation.")
+
+
+class JobSettings(BaseModel):
+    """Background jobs (the triage flow of each submission) and the periodic flows."""
+
+    lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a worker holds a job unrenewed; a dead worker's job runs again after this.",
+    )
+    max_attempts: int = Field(
+        default=5, ge=1, le=50, description="Attempts per job before a human must look."
+    )
+    poll_seconds: float = Field(default=1.0, gt=0, description="How often an idle worker looks for jobs.")
+    periodic: bool = Field(
+        default=True,
+        description="Run the periodic flows (agendas, reminders, mailbox) from the app and the workers.",
+    )
+
+
 class Settings(BaseSettings):
     """All settings. Defaults give an embedded setup that needs no server."""
 
@@ -220,6 +254,8 @@ class Settings(BaseSettings):
     similarity: SimilaritySettings = Field(default_factory=SimilaritySettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
 
     @property
     def database_url(self) -> str:

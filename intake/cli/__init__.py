@@ -34,8 +34,10 @@ def _register() -> None:
         agenda,
         bench,
         db,
+        demo,
         draft,
         evaluate,
+        jobs,
         portfolio,
         redact,
         search,
@@ -44,7 +46,21 @@ def _register() -> None:
         workflow,
     )
 
-    for module in (db, portfolio, search, serve, worker, bench, evaluate, redact, draft, agenda, workflow):
+    for module in (
+        db,
+        portfolio,
+        search,
+        serve,
+        worker,
+        jobs,
+        bench,
+        evaluate,
+        redact,
+        draft,
+        agenda,
+        workflow,
+        demo,
+    ):
         module.register(main)
 
 

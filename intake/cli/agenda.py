@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from intake.agenda import Agenda
     from intake.domain.process import Forum, ProcessDefinition
 
-DEFAULT_SENDER = "beredning@localhost"
 
 _forum_option = click.option(
     "--forum", "forum_key", required=True, help="Forum key from the process file, e.g. losningsforum."
@@ -29,11 +28,7 @@ _lang_option = click.option(
     "--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True, help="Language of the agenda."
 )
 _sender_option = click.option(
-    "--sender",
-    envvar="BEREDNING_SMTP__SENDER",
-    default=DEFAULT_SENDER,
-    show_default=True,
-    help="From address and organizer of the invitation [env BEREDNING_SMTP__SENDER].",
+    "--sender", help="From address and organizer of the invitation [default: setting smtp.sender]."
 )
 
 
@@ -119,7 +114,7 @@ def build(
     fmt: str,
     out: Path | None,
     lang: str,
-    sender: str,
+    sender: str | None,
 ) -> None:
     """Build the agenda of FORUM's meeting: items due, ready ones first, duplicates grouped."""
     from intake.agenda import render_html, render_ics, render_markdown
@@ -128,7 +123,7 @@ def build(
     if fmt == "html":
         text = render_html(built, lang)
     elif fmt == "ics":
-        text = render_ics(built, organizer=sender, lang=lang)
+        text = render_ics(built, organizer=sender or ctx.settings.smtp.sender, lang=lang)
     else:
         text = render_markdown(built, lang)
     if out is None:
@@ -146,20 +141,11 @@ def build(
 @agenda.command("send")
 @_forum_option
 @_date_option
-@click.option(
-    "--smtp-host",
-    envvar="BEREDNING_SMTP__HOST",
-    default="localhost",
-    show_default=True,
-    help="SMTP server [env BEREDNING_SMTP__HOST].",
-)
+@click.option("--smtp-host", help="SMTP server [default: setting smtp.host, env BEREDNING_SMTP__HOST].")
 @click.option(
     "--smtp-port",
-    envvar="BEREDNING_SMTP__PORT",
     type=click.IntRange(1, 65535),
-    default=25,
-    show_default=True,
-    help="SMTP port [env BEREDNING_SMTP__PORT].",
+    help="SMTP port [default: setting smtp.port, env BEREDNING_SMTP__PORT].",
 )
 @_sender_option
 @click.option("--to", "recipients", multiple=True, help="Send to these addresses instead of the members.")
@@ -169,25 +155,21 @@ def send(
     ctx: CliContext,
     forum_key: str,
     meeting_date: datetime | None,
-    smtp_host: str,
-    smtp_port: int,
-    sender: str,
+    smtp_host: str | None,
+    smtp_port: int | None,
+    sender: str | None,
     recipients: tuple[str, ...],
     lang: str,
 ) -> None:
     """E-mail the agenda with the calendar invitation to the forum's members."""
     from intake.agenda import AgendaMailError, send_agenda
 
+    smtp = ctx.settings.smtp
+    overrides = {"host": smtp_host, "port": smtp_port, "sender": sender}
+    smtp = smtp.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     built = _build(ctx, forum_key, meeting_date)
     try:
-        accepted = send_agenda(
-            built,
-            host=smtp_host,
-            port=smtp_port,
-            sender=sender,
-            recipients=list(recipients) or None,
-            lang=lang,
-        )
+        accepted = send_agenda(built, smtp, recipients=list(recipients) or None, lang=lang)
     except AgendaMailError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from intake.cli._context import CliContext, pass_ctx
 from intake.services.similarity import SimilarityUnavailable
 from retrieval import Match
+
+if TYPE_CHECKING:
+    from intake.services.jobs import Worker
 
 
 def _match_json(match: Match, threshold: float) -> dict[str, object]:
@@ -88,6 +92,18 @@ def reindex(ctx: CliContext) -> None:
 @click.option("--name", "submitter_name", help="Submitter's name.")
 @click.option("--email", "submitter_email", help="Submitter's e-mail address.")
 @click.option("--unit", "submitter_unit", help="Department or company.")
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Return once the item awaits review (triaged, drafted, in step 1), with its duplicates.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1),
+    default=600.0,
+    show_default=True,
+    help="With --wait: give up waiting after this many seconds (the item stays queued).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 @pass_ctx
 def submit(
@@ -97,9 +113,15 @@ def submit(
     submitter_name: str | None,
     submitter_email: str | None,
     submitter_unit: str | None,
+    wait: bool,
+    timeout: float,
     as_json: bool,
 ) -> None:
-    """Submit an idea as the API does: store it, then show its reference and similar items."""
+    """Submit an idea as the API does: store it, then show its reference and similar items.
+
+    With --wait the triage flow runs to its end first: a worker or the served app runs it, or
+    this command does when none has taken it within a few seconds.
+    """
     from intake.domain.submission import NewSubmission, SubmissionInvalid
     from intake.models import Channel
     from intake.services import submissions
@@ -117,6 +139,11 @@ def submit(
         submitter_unit=submitter_unit,
     )
     try:
+        if wait:
+            accepted = submissions.accept(ctx.engine, new, ctx.settings.intake, actor="cli")
+            assert accepted.id is not None
+            _wait_for_review(ctx, accepted.id, accepted.reference, timeout, as_json)
+            return
         outcome = submissions.submit(ctx.engine, ctx.similarity, new, ctx.settings.intake, actor="cli")
     except SubmissionInvalid as exc:
         raise click.ClickException(f"not accepted: {exc}") from exc
@@ -135,6 +162,89 @@ def submit(
     if outcome.error:
         click.echo(f"processing will be retried: {outcome.error}", err=True)
     _print_matches(outcome.matches, threshold)
+
+
+RUN_HERE_AFTER = 3.0
+"""Seconds `submit --wait` leaves the job to a worker or the served app before running it itself."""
+
+
+def _wait_for_review(
+    ctx: CliContext, submission_id: int, reference: str, timeout: float, as_json: bool
+) -> None:
+    from flows import runtime
+    from intake.services import submissions
+
+    click.echo(f"received {reference}; triaging", err=True)
+    with runtime.local_prefect(ctx.settings):
+        _await_job(ctx, submission_id, reference, timeout)
+    row = submissions.get_by_reference(ctx.engine, reference)
+    assert row is not None
+    found = submissions.candidates(ctx.engine, submission_id)
+    if as_json:
+        duplicates = [
+            {
+                "kind": c.other_kind.value,
+                "ref": c.other_key,
+                "score": c.score,
+                "parts": c.parts,
+                "reason": c.reason,
+                "shared_terms": c.shared_terms,
+            }
+            for c in found
+        ]
+        payload = {"reference": row.reference, "step": row.step, "duplicates": duplicates}
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{row.reference} awaits review in {row.step}")
+    if not found:
+        click.echo("no possible duplicates")
+    for rank, candidate in enumerate(found, 1):
+        kind = candidate.other_kind.value
+        click.echo(
+            f"{rank:>2}. {candidate.score:.3f}  {kind:<10} {candidate.other_key:<14} [möjlig dubblett]"
+        )
+        click.echo(f"    {candidate.reason}")
+
+
+def _await_job(ctx: CliContext, submission_id: int, reference: str, timeout: float) -> None:
+    """Wait until the triage job is done; run it here when no worker has taken it in a few seconds."""
+    import time
+
+    from intake.models import JobState
+    from intake.services import jobs
+
+    started = time.monotonic()
+    runner: Worker | None = None
+    while True:
+        job = jobs.get(ctx.engine, submission_id)
+        if job is None:
+            raise click.ClickException(f"{reference} has no triage job")
+        if job.state == JobState.DONE:
+            return
+        if job.state == JobState.FAILED:
+            raise click.ClickException(f"the triage of {reference} failed: {job.last_error}")
+        waited = time.monotonic() - started
+        if waited > timeout:
+            raise click.ClickException(
+                f"{reference} is still {job.state.value} after {timeout:g} s; a worker will finish it"
+            )
+        if job.state == JobState.QUEUED and waited >= RUN_HERE_AFTER:
+            runner = runner or _local_runner(ctx)
+            ran = runner.run_one(submission_id)  # None: not due yet (a retry waits), or taken
+            if ran is not None:
+                if not ran:
+                    failed = jobs.get(ctx.engine, submission_id)
+                    click.echo(f"triage failed, will retry: {failed and failed.last_error}", err=True)
+                continue
+        time.sleep(0.3)
+
+
+def _local_runner(ctx: CliContext) -> Worker:
+    from flows import triage, triage_steps
+    from intake.services import jobs
+
+    triage_steps.bind(triage_steps.TriageServices(ctx.engine, ctx.similarity, ctx.drafting))
+    return jobs.Worker(ctx.engine, triage.run_job, name=f"cli:{jobs.worker_name()}")
 
 
 @click.command("retry")

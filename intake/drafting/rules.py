@@ -199,7 +199,11 @@ _RULES: Final[dict[RuleName, _Rule]] = {
             r"|adress|gdpr|dataskydd|dpia|personal data|social security|health|medical)",
             _PLACEHOLDER,
         ),
-        concrete=_re(r"(?:inga|inte några|utan) personuppgifter|no personal data|anonymiser|anonymi[sz]ed"),
+        # Naming who is responsible answers the item's hardest question (personuppgiftsansvarig).
+        concrete=_re(
+            r"(?:inga|inte några|utan) personuppgifter|no personal data|anonymiser|anonymi[sz]ed",
+            r"personuppgiftsansvarig (?:är|blir)|data controller is",
+        ),
     ),
     "risks": _Rule(
         mention=_re(_W + r"(?:osäker|problem|svårt|kan bli|utmaning|concern|uncertain)"),

@@ -28,7 +28,7 @@ from intake.models import (
     Submission,
     utcnow,
 )
-from intake.services import audit
+from intake.services import audit, jobs
 from intake.services.judge import DuplicateJudge, judge_candidates
 from intake.services.similarity import SimilarityService, SimilarityUnavailable, submission_key
 from intake.settings import IntakeSettings
@@ -40,6 +40,8 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 STALLED_AFTER = timedelta(minutes=2)
 """A submission still `received` this long after intake lost its processing (a crash)."""
+INLINE_HOLD = timedelta(minutes=2)
+"""How long `submit` keeps workers off the triage job while it processes the submission itself."""
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,20 @@ def limits_from(settings: IntakeSettings) -> Limits:
     return Limits(min_text=settings.min_text_chars, max_text=settings.max_text_chars)
 
 
-def accept(engine: Engine, new: NewSubmission, settings: IntakeSettings, *, actor: str) -> Submission:
-    """Validate and store a submission with its reference, committing before anything else."""
+def accept(
+    engine: Engine,
+    new: NewSubmission,
+    settings: IntakeSettings,
+    *,
+    actor: str,
+    hold: timedelta | None = None,
+) -> Submission:
+    """Validate and store a submission with its reference and its triage job, in one commit.
+
+    The job row is what makes a crash after the commit harmless: a worker runs it whenever it
+    can. `hold` keeps workers off the job for a while, for a caller that processes the
+    submission itself first and then calls `jobs.release` (see `submit`).
+    """
     clean = validate(new, limits_from(settings))
     received_at = utcnow()
     with session_scope(engine) as session:
@@ -84,6 +98,8 @@ def accept(engine: Engine, new: NewSubmission, settings: IntakeSettings, *, acto
             entity_key=submission.reference,
             changes={"channel": clean.channel.value},
         )
+        assert submission.id is not None
+        jobs.enqueue(session, submission.id, jobs.TRIAGE, run_after=received_at + hold if hold else None)
     return submission
 
 
@@ -128,6 +144,53 @@ def process(
     if judge is not None:
         judge_candidates(engine, submission_id, judge)
     return Outcome(done, matches, True)
+
+
+def index(engine: Engine, similarity: SimilarityService, submission_id: int) -> None:
+    """Embed and index one stored submission (a no-op for an unchanged text).
+
+    Raises:
+        LookupError: no such submission.
+        SimilarityUnavailable: the model or the index failed; the caller retries.
+    """
+    similarity.index_submission(_load(engine, submission_id))
+
+
+def compare(engine: Engine, similarity: SimilarityService, submission_id: int) -> list[DuplicateCandidate]:
+    """Find and store the duplicate candidates of a submission, unless that was done already.
+
+    A processed submission keeps the candidates it has (reviewers may be deciding on them), so
+    running triage again changes nothing.
+
+    Raises:
+        LookupError: no such submission.
+        SimilarityUnavailable: the index failed; the caller retries.
+    """
+    submission = _load(engine, submission_id)
+    if submission.state != ProcessingState.PROCESSED:
+        key = submission_key(submission.reference)
+        matches = similarity.find_similar(_search_text(submission), limit=10, exclude_keys=[key])
+        _store_candidates(engine, submission_id, matches, similarity.flag_threshold)
+    return candidates(engine, submission_id)
+
+
+def candidates(engine: Engine, submission_id: int) -> list[DuplicateCandidate]:
+    """Return the stored duplicate candidates of a submission, best first."""
+    with Session(engine, expire_on_commit=False) as session:
+        query = (
+            select(DuplicateCandidate)
+            .where(col(DuplicateCandidate.submission_id) == submission_id)
+            .order_by(col(DuplicateCandidate.score).desc())
+        )
+        return list(session.exec(query))
+
+
+def _load(engine: Engine, submission_id: int) -> Submission:
+    with Session(engine, expire_on_commit=False) as session:
+        submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise LookupError(f"no submission with id {submission_id}")
+    return submission
 
 
 def _search_text(submission: Submission) -> str:
@@ -228,10 +291,16 @@ def submit(
     *,
     actor: str,
 ) -> Outcome:
-    """Accept a submission, then process it at once; the person gets suggestions either way."""
-    submission = accept(engine, new, settings, actor=actor)
+    """Accept a submission, then process it at once; the person gets suggestions either way.
+
+    The triage job waits until this processing is over, so that a worker does not store the same
+    duplicate candidates concurrently; if this process dies first, the job is due after the hold.
+    """
+    submission = accept(engine, new, settings, actor=actor, hold=INLINE_HOLD)
     assert submission.id is not None
-    return process(engine, similarity, submission.id, settings)
+    outcome = process(engine, similarity, submission.id, settings)
+    jobs.release(engine, submission.id, jobs.TRIAGE)
+    return outcome
 
 
 def due_for_processing(engine: Engine, now: datetime | None = None, limit: int = 50) -> list[int]:

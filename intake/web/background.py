@@ -1,15 +1,23 @@
-"""Work the served app does beside requests: warming the model and retrying failed processing."""
+"""Work the served app does beside requests: warming the model, running jobs and periodic flows, redrafting.
+
+Embedded (no `PREFECT_API_URL`, as after `make run`), the app runs the triage jobs itself in a
+daemon thread, against Prefect's local API (Prefect starts a temporary server process for it,
+and stops it when the app exits). Scaled out (`PREFECT_API_URL` set), `beredning worker`
+processes run the jobs and the app only serves.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import threading
+from datetime import timedelta
 
 import anyio.to_thread
 from sqlalchemy.exc import SQLAlchemyError
 
-from intake.services import submissions
+from intake.services import jobs
 from intake.services.similarity import SimilarityUnavailable
 from intake.web.state import AppServices
 from retrieval import EmbeddingError
@@ -35,22 +43,92 @@ def warm_up(services: AppServices) -> None:
     log.info("model loaded and index in sync")
 
 
-async def retry_loop(services: AppServices) -> None:
-    """Process submissions whose processing failed or stalled, every `retry_interval_seconds`."""
-    interval = services.settings.intake.retry_interval_seconds
+async def rewarm_loop(services: AppServices) -> None:
+    """Try the model again after a failed warm-up, every `retry_interval_seconds`: it may be back."""
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(services.settings.intake.retry_interval_seconds)
         if services.model.state != "ready":
             await anyio.to_thread.run_sync(warm_up, services)
-        try:
-            ok, failed = await anyio.to_thread.run_sync(
-                submissions.process_due, services.engine, services.similarity, services.settings.intake
-            )
-        except SQLAlchemyError as exc:
-            log.error("retry pass failed, database unavailable: %s", exc)
-            continue
-        if ok or failed:
-            log.info("retry pass: %d processed, %d still failing", ok, failed)
+
+
+class JobRunner:
+    """Runs due jobs in a daemon thread: the embedded stand-in for `beredning worker`.
+
+    A daemon thread, so that stopping the app never waits for a flow that is stuck on a slow
+    model: the job's lease runs out and the sweeper queues it again.
+    """
+
+    def __init__(self, services: AppServices, poll_seconds: float | None = None) -> None:
+        self._services = services
+        self._poll = poll_seconds if poll_seconds is not None else services.settings.jobs.poll_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="beredning-jobs", daemon=True)
+
+    def start(self) -> None:
+        """Start the thread (it returns at once when a Prefect server is configured)."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the thread to stop after the current job and wait up to `timeout` seconds.
+
+        A job still running then is abandoned to its lease, and Prefect's local server is stopped
+        here: the thread would stop it on its way out, but the process may end before that.
+        """
+        self._stop.set()
+        if not self._thread.is_alive():
+            return
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            from flows import runtime
+
+            runtime.stop_local_server()
+
+    def _run(self) -> None:
+        from flows import runtime
+
+        if runtime.api_url() is not None:
+            log.info("PREFECT_API_URL is set: triage jobs are left to `beredning worker`")
+            return
+        runtime.load_prefect()  # before `flows.triage` imports it, so that uvicorn keeps its logs
+        with runtime.local_prefect(self._services.settings):
+            self._loop()
+
+    def _loop(self) -> None:
+        from flows import triage, triage_steps
+        from flows.periodic import PeriodicContext, PeriodicRunner
+        from intake.services.drafting import drafting_from_settings
+
+        services = self._services
+        drafting = services.drafting or drafting_from_settings(
+            services.settings, services.engine, services.process
+        )
+        triage_steps.bind(triage_steps.TriageServices(services.engine, services.similarity, drafting))
+        settings = services.settings.jobs
+        worker = jobs.Worker(
+            services.engine,
+            triage.run_job,
+            name=f"app:{jobs.worker_name()}",
+            lease=timedelta(seconds=settings.lease_seconds),
+            max_attempts=settings.max_attempts,
+        )
+        context = PeriodicContext(
+            services.settings, services.engine, services.process, services.similarity, drafting
+        )
+        periodic = PeriodicRunner(context)
+        log.info("running triage jobs in the app (embedded, Prefect's local API)")
+        while not self._stop.is_set():
+            try:
+                report = worker.run_pending(self._stop)
+            except SQLAlchemyError as exc:
+                log.error("job pass failed, database unavailable: %s", exc)
+            else:
+                if report.done or report.failed or report.swept:
+                    log.info(
+                        "jobs: %d triaged, %d failed, %d re-queued", report.done, report.failed, report.swept
+                    )
+            if not self._stop.is_set():
+                periodic.tick()
+            self._stop.wait(self._poll)
 
 
 async def drafting_loop(services: AppServices) -> None:
@@ -60,6 +138,8 @@ async def drafting_loop(services: AppServices) -> None:
     while True:
         await asyncio.sleep(services.settings.llm.poll_seconds)
         try:
+            if await anyio.to_thread.run_sync(jobs.busy, services.engine):
+                continue  # the triage flows draft these; redrafting waits until they are done
             done, missed = await anyio.to_thread.run_sync(drafting.redraft_due)
         except SQLAlchemyError as exc:
             log.error("drafting pass failed, database unavailable: %s", exc)
@@ -74,18 +154,28 @@ class BackgroundWork:
     def __init__(self, services: AppServices) -> None:
         self._services = services
         self._tasks: list[asyncio.Task[None]] = []
+        self._jobs: JobRunner | None = None
 
     async def start(self) -> None:
-        """Warm up in a thread (requests are served meanwhile) and start the retry loop."""
+        """Warm up in a thread (requests are served meanwhile), start the job runner and redrafting.
+
+        `retry_interval_seconds = 0` turns the job runner and re-warming off (tests that drive the
+        processing by hand).
+        """
         loop = asyncio.get_running_loop()
         self._tasks.append(asyncio.ensure_future(anyio.to_thread.run_sync(warm_up, self._services)))
         if self._services.settings.intake.retry_interval_seconds > 0:
-            self._tasks.append(loop.create_task(retry_loop(self._services)))
+            self._tasks.append(loop.create_task(rewarm_loop(self._services)))
+            self._jobs = JobRunner(self._services)
+            self._jobs.start()
         if self._services.drafting is not None and self._services.settings.llm.poll_seconds > 0:
             self._tasks.append(loop.create_task(drafting_loop(self._services)))
 
     async def stop(self) -> None:
-        """Cancel the tasks and wait for them to end."""
+        """Stop the job runner and cancel the tasks; a job still running is left to its lease."""
+        if self._jobs is not None:
+            await anyio.to_thread.run_sync(self._jobs.stop)
+            self._jobs = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from intake.migrate import current_revision, head_revision
+from intake.models import JobState
+from intake.services import jobs as job_service
 from intake.web.schemas import ComponentHealth, HealthOut
 from intake.web.state import AppServices
 from retrieval import IndexUnavailable
@@ -20,13 +22,14 @@ def check_health(services: AppServices) -> HealthOut:
     database = _database(services)
     index = _index(services)
     model = _model(services)
+    jobs = _jobs(services) if database.ok else ComponentHealth(ok=False, detail="database unreachable")
     if not database.ok:
         status = "down"
-    elif not (index.ok and model.ok):
+    elif not (index.ok and model.ok and jobs.ok):
         status = "degraded"
     else:
         status = "ok"
-    return HealthOut(status=status, database=database, index=index, model=model)
+    return HealthOut(status=status, database=database, index=index, model=model, jobs=jobs)
 
 
 def _database(services: AppServices) -> ComponentHealth:
@@ -40,6 +43,16 @@ def _database(services: AppServices) -> ComponentHealth:
     if revision != head:
         return ComponentHealth(ok=False, detail=f"schema at {revision}, code needs {head}")
     return ComponentHealth(ok=True, detail=f"{services.engine.dialect.name}, schema {revision}")
+
+
+def _jobs(services: AppServices) -> ComponentHealth:
+    """Failed jobs make the service degraded: their items wait for a human (`beredning jobs list`)."""
+    try:
+        totals = job_service.counts(services.engine)
+    except SQLAlchemyError as exc:
+        return ComponentHealth(ok=False, detail=f"unreadable: {type(exc).__name__}")
+    detail = ", ".join(f"{state.value} {n}" for state, n in totals.items() if state != JobState.DONE)
+    return ComponentHealth(ok=totals[JobState.FAILED] == 0, detail=detail)
 
 
 def _index(services: AppServices) -> ComponentHealth:

@@ -131,3 +131,4 @@ class HealthOut(BaseModel):
     database: ComponentHealth
     index: ComponentHealth
     model: ComponentHealth
+    jobs: ComponentHealth

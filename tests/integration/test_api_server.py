@@ -157,6 +157,7 @@ def test_health_reports_database_index_and_model(server: str) -> None:
     assert body["database"]["ok"] and f"schema {head_revision()}" in body["database"]["detail"]
     assert body["index"]["ok"] and "documents" in body["index"]["detail"]
     assert body["model"]["ok"]
+    assert body["jobs"]["ok"] and "failed 0" in body["jobs"]["detail"]
 
 
 def test_openapi_has_the_endpoints_and_examples(server: str) -> None:

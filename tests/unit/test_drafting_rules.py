@@ -125,6 +125,8 @@ def test_an_explicit_no_answers_the_shared_infrastructure_item() -> None:
         ("nulage", "Currently we keep the list in a spreadsheet."),
         ("kostnad", "Licensen kostar 40 tkr per år."),
         ("risker", "Om inget görs riskerar vi att tappa personal."),
+        ("personuppgifter", "Personuppgiftsansvarig är socialnämnden."),
+        ("personuppgifter", "Inga personuppgifter behandlas."),
     ],
 )
 def test_each_rule_recognises_a_concrete_answer(item: str, text: str) -> None:

@@ -1,0 +1,85 @@
+"""Where the flows of this process report: a Prefect server, or Prefect's local API in the data dir.
+
+With `PREFECT_API_URL` set, flow runs go to that server (the scaled-out shape). Without it,
+Prefect 3.8 starts a temporary server process of its own on the first flow run (SQLite, UI off).
+`local_prefect` settles three things Prefect leaves to chance there:
+
+- its database would land in `~/.prefect`; unless `PREFECT_HOME` says otherwise it goes to the
+  data directory, so that two data directories (or two test runs) never share run history;
+- an empty `PREFECT_API_URL` counts as a server URL for Prefect's event worker, which then fails
+  and the task states never reach the API; an empty value is treated as unset;
+- Prefect stops its temporary server from an exit handler, which never runs in a process ended
+  by a signal (uvicorn re-raises SIGTERM after its graceful shutdown); the block stops it.
+
+`load_prefect` imports Prefect's flow API without letting its logging setup take over the
+loggers of the process that hosts it (uvicorn's access and server lines in the served app).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from intake.settings import Settings
+
+HOST_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+def load_prefect(keep: tuple[str, ...] = HOST_LOGGERS) -> None:
+    """Import Prefect's flow API, keeping the loggers `keep` as the host process configured them.
+
+    Prefect applies its logging configuration when `prefect.main` is first imported; for uvicorn's
+    loggers that means new levels and handlers, and the served app's access log goes silent.
+    """
+    saved = [
+        (logger, logger.level, list(logger.handlers), logger.propagate, logger.disabled)
+        for logger in map(logging.getLogger, keep)
+    ]
+    importlib.import_module("prefect.main")
+    for logger, level, handlers, propagate, disabled in saved:
+        logger.setLevel(level)
+        logger.handlers[:] = handlers
+        logger.propagate, logger.disabled = propagate, disabled
+
+
+def api_url() -> str | None:
+    """Return the Prefect server flows report to, or None for Prefect's local API."""
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value() or None
+
+
+@contextmanager
+def local_prefect(settings: Settings) -> Iterator[None]:
+    """Run flows in the block against the configured server, or a local one that ends with the block.
+
+    Prefect settings are context variables: this covers the calling thread, which is the one that
+    starts Prefect's temporary server on its first flow run.
+    """
+    if api_url() is not None:
+        yield
+        return
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    updates: dict[Any, Any] = {}
+    if not os.environ.get("PREFECT_HOME"):
+        home = (settings.data_dir / "prefect").resolve()
+        home.mkdir(parents=True, exist_ok=True)
+        updates[PREFECT_HOME] = home
+    restore = [PREFECT_API_URL] if PREFECT_API_URL.value() is not None else []
+    try:
+        with temporary_settings(updates=updates, restore_defaults=restore):
+            yield
+    finally:
+        stop_local_server()
+
+
+def stop_local_server() -> None:
+    """Stop the temporary Prefect server of this process, if one was started (safe to repeat)."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    SubprocessASGIServer().stop()
