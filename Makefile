@@ -12,7 +12,7 @@ export ANONYMIZED_TELEMETRY := False
 DEMO_PORTFOLIO := demo/portfolio/sundsvall-utvecklingsportfolj-utdrag.csv
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate demo test test-unit lint format docs clean
+.PHONY: help install run migrate demo prefect-ui test test-unit lint format docs clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-17s %s\n", $$1, $$2}'
@@ -39,6 +39,11 @@ demo: migrate ## Load the Sundsvall portfolio excerpt and the demo submissions (
 
 run: demo ## Install, migrate, load the demo portfolio and serve on http://127.0.0.1:8000
 	$(BIN)/beredning serve
+
+prefect-ui: install ## Prefect's UI on http://127.0.0.1:4200 over the flow runs of `make run` (data/prefect)
+	mkdir -p $${BEREDNING_DATA_DIR:-data}/prefect
+	PREFECT_HOME=$${BEREDNING_DATA_DIR:-data}/prefect PREFECT_SERVER_ANALYTICS_ENABLED=false \
+	  $(BIN)/prefect server start --host 127.0.0.1 --port 4200
 
 test: install ## Run the whole test suite (unit and integration)
 	$(BIN)/pytest

@@ -27,7 +27,7 @@ from intake.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ("flows.agenda", "flows.reminders", "flows.mailbox")
 """Modules with a `PERIODIC` entry, in the order they run within one tick."""
 
 

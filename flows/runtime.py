@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -78,8 +79,17 @@ def local_prefect(settings: Settings) -> Iterator[None]:
         stop_local_server()
 
 
+_stopping = threading.Lock()
+
+
 def stop_local_server() -> None:
-    """Stop the temporary Prefect server of this process, if one was started (safe to repeat)."""
+    """Stop the temporary Prefect server of this process, if one was started (safe to repeat).
+
+    Serialised: the app's shutdown and its job thread may both get here, and two overlapping
+    `stop()` calls on Prefect's one server object can leave its process running (the second finds
+    the first has just cleared the process handle, and fails before killing it).
+    """
     from prefect.server.api.server import SubprocessASGIServer
 
-    SubprocessASGIServer().stop()
+    with _stopping:
+        SubprocessASGIServer().stop()

@@ -6,7 +6,7 @@ Alembic migrations in `intake/migrations` create exactly these tables; a test co
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -110,6 +110,14 @@ class Submission(SQLModel, table=True):
     reference: str = Field(max_length=32, unique=True, index=True)
     title: str | None = Field(default=None, max_length=300)
     raw_text: str = Field(sa_type=sa.Text)
+    follow_up_text: str | None = Field(
+        default=None,
+        sa_type=sa.Text,
+        description=(
+            "What the submitter added later (e-mail replies, quotes and signatures stripped), in order; "
+            "compared and indexed with the original text, which stays as it was sent."
+        ),
+    )
     channel: Channel = Field(sa_type=_enum(Channel))
     submitter_name: str | None = Field(default=None, max_length=200)
     submitter_email: str | None = Field(default=None, max_length=320)
@@ -301,7 +309,236 @@ class Job(SQLModel, table=True):
 # --- periodic flows: agendas sent, reminder digests, gap questions (issue 5) ---
 
 
+class AgendaDispatch(SQLModel, table=True):
+    """A forum meeting's agenda as the scheduled flow built and sent it: one row per forum and day.
+
+    The unique key makes the row the place where processes agree: the one that claims it (sets
+    `claimed_by` and `claim_until`) builds and sends, the others skip it. A claim that runs out
+    means its process died, and another may send; a failed send releases the claim and keeps the
+    error, and a later look tries again until `sent_at` is set or the meeting has been held.
+    """
+
+    __tablename__ = "agenda_dispatch"
+    __table_args__ = (sa.UniqueConstraint("forum_key", "meeting_day", name="uq_agenda_dispatch_forum_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    forum_key: str = Field(max_length=40)
+    meeting_day: date
+    item_count: int = Field(default=0)
+    markdown: str | None = Field(default=None, sa_type=sa.Text)
+    html: str | None = Field(default=None, sa_type=sa.Text)
+    built_at: datetime | None = _timestamp(default=None)
+    recipients: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False),
+        description="The forum's members when built; once sent, those the SMTP server accepted.",
+    )
+    sent_at: datetime | None = _timestamp(default=None, index=True)
+    error: str | None = Field(default=None, sa_type=sa.Text, description="The last failed attempt's error.")
+    attempts: int = Field(default=0)
+    claimed_by: str | None = Field(default=None, max_length=200)
+    claim_until: datetime | None = _timestamp(default=None)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    updated_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class ReminderDigest(SQLModel, table=True):
+    """The reminder digest of one day: built once, sent once to DigIT, claimed like an agenda.
+
+    `empty` marks a day whose digest had nothing to list: it was looked at and not sent.
+    """
+
+    __tablename__ = "reminder_digest"
+    __table_args__ = (sa.UniqueConstraint("day", name="uq_reminder_digest_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    stale_count: int = Field(default=0)
+    question_count: int = Field(default=0)
+    markdown: str | None = Field(default=None, sa_type=sa.Text)
+    built_at: datetime | None = _timestamp(default=None)
+    empty: bool = Field(default=False)
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    sent_at: datetime | None = _timestamp(default=None)
+    error: str | None = Field(default=None, sa_type=sa.Text, description="The last failed attempt's error.")
+    attempts: int = Field(default=0)
+    claimed_by: str | None = Field(default=None, max_length=200)
+    claim_until: datetime | None = _timestamp(default=None)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    updated_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class GapQuestion(SQLModel, table=True):
+    """A question to the submitter about one open checklist gap, and the answer once it comes.
+
+    `gap_key` is `checklist_id/item_id` as in the draft's gaps. An item may be asked about the same
+    gap again after an answer; one question per gap is open at a time.
+    """
+
+    __tablename__ = "gap_question"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True, ondelete="CASCADE")
+    gap_key: str = Field(max_length=120)
+    question: str = Field(sa_type=sa.Text)
+    asked_at: datetime = _timestamp(default_factory=utcnow, index=True)
+    asked_by: str = Field(max_length=200)
+    answered_at: datetime | None = _timestamp(default=None)
+    answer: str | None = Field(default=None, sa_type=sa.Text)
+    answered_by: str | None = Field(default=None, max_length=200)
+
+
 # --- e-mail intake (issue 6) ---
 
 
+class MailState(enum.StrEnum):
+    """What became of one stored mail.
+
+    `received`: stored, not yet handled (or its handler died; it is handled again). `handling`:
+    one process is turning it into a submission until `lease_until`. `submitted`: a new
+    submission. `reply`: added to an existing submission. `automatic`: an auto-reply, bounce or
+    list mail, recorded only. `quarantined`: it could not be parsed or turned into a submission;
+    a human looks at `note`.
+    """
+
+    RECEIVED = "received"
+    HANDLING = "handling"
+    SUBMITTED = "submitted"
+    REPLY = "reply"
+    AUTOMATIC = "automatic"
+    QUARANTINED = "quarantined"
+
+
+class InboundMail(SQLModel, table=True):
+    """One mail as received, raw bytes first: stored before it is parsed, so nothing is lost.
+
+    The unique key (Message-ID, SHA-256 of the raw bytes) makes intake exactly-once: the same
+    mail fetched twice finds its row, while two different mails that reuse a Message-ID (broken
+    clients, forwarded copies) are two rows.
+    """
+
+    __tablename__ = "inbound_mail"
+    __table_args__ = (sa.UniqueConstraint("message_id", "sha256", name="uq_inbound_mail_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(max_length=500, index=True, description="Empty when the mail has none.")
+    sha256: str = Field(max_length=64)
+    raw: bytes = Field(sa_type=sa.LargeBinary)
+    size: int = Field(description="Bytes of the mail as received (`raw` is cut at the parse limit).")
+    source: str = Field(max_length=40, description="imap, upload or cli.")
+    state: MailState = Field(default=MailState.RECEIVED, sa_type=_enum(MailState), index=True)
+    lease_until: datetime | None = _timestamp(default=None)
+    sender: str | None = Field(default=None, max_length=320, index=True)
+    sender_name: str | None = Field(default=None, max_length=200)
+    subject: str | None = Field(default=None, max_length=1000)
+    text: str | None = Field(default=None, sa_type=sa.Text, description="The plain text that was extracted.")
+    automatic_reason: str | None = Field(default=None, max_length=200)
+    degraded: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    submission_id: int | None = Field(
+        default=None, foreign_key="submission.id", index=True, ondelete="SET NULL"
+    )
+    ack_message_id: str | None = Field(
+        default=None, max_length=500, index=True, description="Message-ID of our acknowledgement."
+    )
+    ack_state: str | None = Field(default=None, max_length=20, description="sent, limited, failed, off.")
+    note: str | None = Field(default=None, sa_type=sa.Text)
+    received_at: datetime = _timestamp(default_factory=utcnow, index=True)
+    handled_at: datetime | None = _timestamp(default=None)
+
+
+class MailboxLease(SQLModel, table=True):
+    """Which process is polling a mailbox folder now, so that two never move the same mails at once.
+
+    Storing is exactly-once without it (the unique key on `inbound_mail`); the lease spares the
+    mailbox the duplicate copies that two concurrent IMAP MOVEs of one mail leave behind.
+    """
+
+    __tablename__ = "mailbox_lease"
+
+    name: str = Field(primary_key=True, max_length=500, description="host/user/folder")
+    owner: str = Field(max_length=200)
+    lease_until: datetime = _timestamp()
+
+
+class MailAckCount(SQLModel, table=True):
+    """Acknowledgements sent to one address on one UTC day: the loop guard, shared by every process."""
+
+    __tablename__ = "mail_ack_count"
+
+    address: str = Field(primary_key=True, max_length=320)
+    day: str = Field(primary_key=True, max_length=10, description="YYYY-MM-DD in UTC.")
+    count: int = Field(default=0)
+
+
 # --- accounts and sessions (issue 7) ---
+
+
+class Role(enum.StrEnum):
+    """What a person may do. One role per account; `admin` may do everything."""
+
+    SUBMITTER = "submitter"
+    DIGIT = "digit"
+    FORUM = "forum"
+    ADMIN = "admin"
+
+
+class Account(SQLModel, table=True):
+    """A person who logs in: a local account with a password hash, or one first seen through OIDC.
+
+    `password_hash` is a self-describing Argon2id string (parameters and salt inside), so stronger
+    parameters apply at the next login without a migration. OIDC accounts have no password.
+    """
+
+    __tablename__ = "account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True, description="Lower-cased; the login name.")
+    name: str | None = Field(default=None, max_length=200)
+    role: Role = Field(sa_type=_enum(Role))
+    password_hash: str | None = Field(default=None, max_length=512)
+    oidc_subject: str | None = Field(
+        default=None, max_length=400, unique=True, description="Issuer and subject of an OIDC account."
+    )
+    disabled: bool = Field(default=False)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    updated_at: datetime = _timestamp(default_factory=utcnow)
+    last_login_at: datetime | None = _timestamp(default=None)
+
+
+class AuthSession(SQLModel, table=True):
+    """A logged-in browser. Kept in SQL so that it survives restarts and every app process sees it.
+
+    The cookie holds a random token; only its SHA-256 is stored, so a copy of the table opens no
+    session. Idle expiry is measured from `last_seen_at`, absolute expiry from `created_at`.
+    """
+
+    __tablename__ = "auth_session"
+
+    id: str = Field(primary_key=True, max_length=64, description="SHA-256 (hex) of the cookie token.")
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    last_seen_at: datetime = _timestamp(default_factory=utcnow)
+    address: str | None = Field(default=None, max_length=64)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One login try, kept for the login window: the rate limit counts the failures here."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _timestamp(default_factory=utcnow, index=True)
+    email: str = Field(max_length=320, index=True)
+    address: str = Field(max_length=64, index=True)
+    success: bool = Field(default=False)
+
+
+class AppSecret(SQLModel, table=True):
+    """A random key made once and shared by every process through the database (the CSRF key)."""
+
+    __tablename__ = "app_secret"
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=200)
+    created_at: datetime = _timestamp(default_factory=utcnow)

@@ -46,6 +46,8 @@ def send(smtp: SmtpSettings, message: EmailMessage, to: Sequence[str] | None = N
     Raises:
         MailNotSent: no recipients, the server is down or refused every recipient.
     """
+    if not smtp.host:
+        raise MailNotSent("no SMTP server", "none is configured (set BEREDNING_SMTP__HOST)")
     recipients = list(to) if to is not None else [a.strip() for a in str(message.get("To", "")).split(",")]
     recipients = [a for a in recipients if a]
     if not recipients:

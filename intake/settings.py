@@ -180,7 +180,10 @@ class LlmSettings(BaseModel):
 class SmtpSettings(BaseModel):
     """Outgoing mail: forum agendas, reminders to DigIT, acknowledgements to submitters."""
 
-    host: str = Field(default="localhost", description="SMTP server.")
+    host: str | None = Field(
+        default=None,
+        description="SMTP server. Empty: no mail is sent (the scheduled agendas and digests are off).",
+    )
     port: int = Field(default=25, ge=1, le=65535, description="SMTP port (587 with STARTTLS, 465 with TLS).")
     sender: str = Field(
         default="beredning@localhost", description="From address of every mail the service sends."
@@ -191,6 +194,11 @@ class SmtpSettings(BaseModel):
         default="none", description="`starttls` upgrades the connection, `tls` connects with TLS (port 465)."
     )
     timeout_seconds: float = Field(default=30.0, gt=0, description="Limit for one SMTP conversation.")
+
+    @property
+    def configured(self) -> bool:
+        """Return whether a server is set, so that mail can be sent at all."""
+        return bool(self.host)
 
 
 class JobSettings(BaseModel):
@@ -209,6 +217,227 @@ class JobSettings(BaseModel):
         default=True,
         description="Run the periodic flows (agendas, reminders, mailbox) from the app and the workers.",
     )
+
+
+class OidcSettings(BaseModel):
+    """OpenID Connect sign-in for staff (Microsoft Entra ID or any OIDC provider); off without `issuer`.
+
+    Staff then sign in at the provider (authorization code flow with PKCE); the role comes from the
+    token's group or app-role claims through `role_map`, so access is managed where accounts live.
+    """
+
+    issuer: str | None = Field(
+        default=None,
+        description=(
+            "The issuer URL, e.g. `https://login.microsoftonline.com/TENANT-ID/v2.0` for Entra ID. "
+            "Empty: OIDC is off and only local accounts log in."
+        ),
+    )
+    client_id: str | None = Field(default=None, description="The app registration's client (application) id.")
+    client_secret: SecretStr | None = Field(default=None, description="The app registration's client secret.")
+    redirect_uri: str | None = Field(
+        default=None,
+        description="Where the provider sends people back, e.g. `https://beredning.example.se/login/oidc/callback`.",
+    )
+    scopes: str = Field(default="openid profile email", description="Scopes asked for, space-separated.")
+    role_claim: str = Field(
+        default="roles",
+        description="The token claim holding app roles or group ids: `roles` (Entra app roles) or `groups`.",
+    )
+    role_map: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            'JSON map from a claim value to a role, e.g. `{"Beredning.DigIT": "digit", "GROUP-ID": '
+            '"forum"}`; people with no mapped value are refused.'
+        ),
+    )
+
+
+class AuthSettings(BaseModel):
+    """Staff accounts, sessions, CSRF and login limits."""
+
+    secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key that signs CSRF tokens. Empty: a random key is made once and kept in the database, "
+            "shared by every app process."
+        ),
+    )
+    cookie_name: str = Field(default="beredning_session", description="Name of the session cookie.")
+    cookie_secure: bool | None = Field(
+        default=None,
+        description=(
+            "Mark cookies `Secure`. Empty: when the request came over https (behind a proxy, run uvicorn "
+            "with `--proxy-headers`)."
+        ),
+    )
+    idle_timeout_seconds: int = Field(
+        default=30 * 60, ge=2, description="A session unused this long ends (idle expiry)."
+    )
+    absolute_timeout_seconds: int = Field(
+        default=10 * 3600, ge=2, description="A session ends this long after login, used or not."
+    )
+    login_window_seconds: int = Field(
+        default=15 * 60, ge=1, description="Window over which failed logins are counted."
+    )
+    max_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed logins for one account within the window before it is held."
+    )
+    max_failures_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="Failed logins from one client address within the window before it is held.",
+    )
+    min_password_length: int = Field(
+        default=12, ge=8, description="Shortest password accepted for an account."
+    )
+    argon2_time_cost: int = Field(default=3, ge=1, description="Argon2id iterations for new password hashes.")
+    argon2_memory_kib: int = Field(
+        default=64 * 1024, ge=8 * 1024, description="Argon2id memory for new password hashes, in KiB."
+    )
+    argon2_parallelism: int = Field(default=4, ge=1, description="Argon2id lanes for new password hashes.")
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
+
+
+class MailboxSettings(BaseModel):
+    """The shared mailbox whose mails become submissions (IMAP), and the limits of mail parsing."""
+
+    host: str | None = Field(
+        default=None, description="IMAP server, e.g. `outlook.office365.com`. Empty: no mailbox is polled."
+    )
+    port: int | None = Field(
+        default=None, ge=1, le=65535, description="IMAP port. Empty: 993 with `tls`, 143 otherwise."
+    )
+    security: Literal["tls", "starttls", "none"] = Field(
+        default="tls",
+        description="`tls`: IMAPS (993). `starttls`: upgrade a plain connection. `none`: loopback tests.",
+    )
+    ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CA to trust instead of the system's (a self-signed server).",
+    )
+    username: str | None = Field(default=None, description="Login name of the mailbox.")
+    password: SecretStr | None = Field(default=None, description="Password or app password. Never logged.")
+    folder: str = Field(default="INBOX", description="Folder the new mails arrive in.")
+    processed_folder: str = Field(default="Beredning-behandlad", description="Where handled mails are moved.")
+    quarantine_folder: str = Field(
+        default="Beredning-karantan", description="Where mails that cannot be parsed are moved, for a human."
+    )
+    address: str | None = Field(
+        default=None,
+        description="The shared address, e.g. ideer@kommunen.se: Reply-To of acknowledgements.",
+    )
+    timeout_seconds: float = Field(default=30.0, gt=0, description="Limit for each IMAP command.")
+    poll_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        description="Seconds between two polls (0: off). Empty: 60 when a host is configured, else off.",
+    )
+    batch_size: int = Field(default=200, ge=1, le=10_000, description="Most mails fetched in one poll.")
+    acknowledge: bool = Field(
+        default=True, description="Send the sender an acknowledgement with the reference."
+    )
+    acks_per_address_per_day: int = Field(
+        default=5, ge=0, le=1000, description="Most acknowledgements to one address per UTC day (loop guard)."
+    )
+    max_mail_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1024, description="Largest mail parsed; larger ones are quarantined."
+    )
+    max_header_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest header section parsed; the rest is cut and flagged.",
+    )
+    max_header_chars: int = Field(
+        default=8192, ge=256, description="Longest header value decoded (encoded-word bombs are cut here)."
+    )
+    max_text_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Most bytes of a text or HTML part that are decoded."
+    )
+    max_parts: int = Field(default=200, ge=1, description="Most MIME parts looked at in one mail.")
+    max_attachments: int = Field(default=50, ge=0, description="Most attachments recorded for one mail.")
+
+    @property
+    def interval(self) -> float:
+        """Return the seconds between polls: the setting, or 60 with a host and 0 (off) without."""
+        if not self.host:
+            return 0.0
+        return self.poll_seconds if self.poll_seconds is not None else 60.0
+
+    @property
+    def effective_port(self) -> int:
+        """Return the port to connect to."""
+        return self.port or (993 if self.security == "tls" else 143)
+
+
+class ScheduleSettings(BaseModel):
+    """The scheduled forum agendas, and how a process holds an agenda or digest while it sends it."""
+
+    agenda_check_seconds: float = Field(
+        default=900.0,
+        ge=0,
+        description="How often the app and each worker look for forum agendas due to be sent (0: never).",
+    )
+    catch_up_days: int = Field(
+        default=7,
+        ge=0,
+        le=60,
+        description=(
+            "Days back a look goes for agendas missed while the service was down (never for meetings held)."
+        ),
+    )
+    claim_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description=(
+            "How long one process holds an agenda or digest it sends; a crashed sender's is sent after this."
+        ),
+    )
+
+
+class ReminderSettings(BaseModel):
+    """The daily reminder digest to DigIT: items waiting long in a step, and answers submitters owe."""
+
+    recipients: str = Field(
+        default="", description="Addresses that get the digest, comma-separated. Empty: no digest is sent."
+    )
+    hour: int = Field(
+        default=7,
+        ge=0,
+        le=23,
+        description="Hour (in the process file's time zone) from which the day's digest goes.",
+    )
+    check_seconds: float = Field(
+        default=900.0,
+        ge=0,
+        description="How often the app and each worker look whether the digest is due (0: never).",
+    )
+    stale_after_days: int = Field(
+        default=21,
+        ge=1,
+        le=365,
+        description=(
+            "Days in one step after which an item is listed; a step's `remind_after_days` overrides it."
+        ),
+    )
+    answer_after_days: int = Field(
+        default=7,
+        ge=0,
+        le=365,
+        description="Days after which an unanswered gap question is listed (0: at once).",
+    )
+
+    @model_validator(mode="after")
+    def _recipients_are_addresses(self) -> ReminderSettings:
+        bad = [a for a in self.addresses if a.count("@") != 1 or any(c in a for c in " <>;")]
+        if bad:
+            raise ValueError(f"reminders.recipients: not e-mail addresses: {', '.join(map(repr, bad))}")
+        return self
+
+    @property
+    def addresses(self) -> list[str]:
+        """Return the recipients as a list."""
+        return [a.strip() for a in self.recipients.split(",") if a.strip()]
 
 
 class Settings(BaseSettings):
@@ -256,6 +485,10 @@ class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    mailbox: MailboxSettings = Field(default_factory=MailboxSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    reminders: ReminderSettings = Field(default_factory=ReminderSettings)
 
     @property
     def database_url(self) -> str:

@@ -38,10 +38,14 @@ def _register() -> None:
         draft,
         evaluate,
         jobs,
+        mail,
         portfolio,
+        questions,
         redact,
+        remind,
         search,
         serve,
+        user,
         worker,
         workflow,
     )
@@ -59,6 +63,10 @@ def _register() -> None:
         draft,
         agenda,
         workflow,
+        user,
+        questions,
+        remind,
+        mail,
         demo,
     ):
         module.register(main)

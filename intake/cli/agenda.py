@@ -1,4 +1,4 @@
-"""`beredning agenda build|send|next`: a forum's agenda as a page, Markdown, invitation or e-mail."""
+"""`beredning agenda build|send|next|due`: a forum's agenda as a page, Markdown, invitation or e-mail."""
 
 from __future__ import annotations
 
@@ -201,6 +201,57 @@ def next_(ctx: CliContext, forum_key: str, after: datetime | None, count: int) -
             raise click.ClickException(f"forum {forum.key!r} has no cadence in the process file")
         click.echo(found.isoformat())
         day = found + timedelta(days=1)
+
+
+@agenda.command("due")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Look as on this day, YYYY-MM-DD (default today); missed agendas of the days before count too.",
+)
+@click.option(
+    "--send", "send_now", is_flag=True, help="Build, store and send those not sent yet (the scheduled flow)."
+)
+@pass_ctx
+def due(ctx: CliContext, day: datetime | None, send_now: bool) -> None:
+    """Show the agendas due to be sent, and whether each went out; --send sends them, once each."""
+    from flows import agenda as flow
+
+    process = _process(ctx)
+    today, now = flow.today_and_now(process, day.date() if day else None)
+    found = flow.due(process, today, now, ctx.settings.schedule.catch_up_days)
+    errors: list[str] = []
+    if send_now and flow.unsent(ctx.engine, found):
+        from flows import runtime
+        from intake.cli.remind import periodic_context
+
+        with runtime.local_prefect(ctx.settings), flow.bound(periodic_context(ctx, process)):
+            results = flow.forum_agendas(today, now)
+        errors = [f"{r['forum']} {r['day']}: {r['error']}" for r in results if "error" in r]
+    if not found:
+        click.echo(f"no agendas due on {today}")
+    stored = flow.rows(ctx.engine, found)
+    for forum_key, meeting_day in found:
+        click.echo(f"{forum_key} {meeting_day}: {_dispatch_state(stored.get((forum_key, meeting_day)))}")
+    if errors:
+        raise click.ClickException("not sent (tried again later): " + "; ".join(errors))
+
+
+def _dispatch_state(row: object) -> str:
+    """Say in one line what became of a scheduled agenda."""
+    from intake.models import AgendaDispatch, utcnow
+
+    if not isinstance(row, AgendaDispatch):
+        return "inte skickad ännu / not sent yet"
+    if row.sent_at is not None:
+        sent = f"{row.sent_at:%Y-%m-%d %H:%M} UTC"
+        return f"skickad / sent {sent} to {len(row.recipients)} ({row.item_count} items)"
+    if row.claim_until is not None and row.claim_until > utcnow():
+        return f"skickas nu / being sent by {row.claimed_by}"
+    if row.error:
+        return f"misslyckades / failed {row.attempts}x, tried again later: {row.error}"
+    return "inte skickad ännu / not sent yet"
 
 
 def register(main: click.Group) -> None:

@@ -118,6 +118,16 @@ class Step(BaseModel):
     name: Label
     board_column: Label
     forum: str | None = None
+    remind_after_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=365,
+        strict=True,
+        description=(
+            "Days an item may wait in this step before the reminder digest lists it. Empty: the "
+            "setting reminders.stale_after_days; 0: never (a step where items rest, such as decided)."
+        ),
+    )
 
 
 class FocusArea(BaseModel):
@@ -210,11 +220,19 @@ class ProcessDefinition(BaseModel):
     """Everything about the process that an administrator may change without code."""
 
     name: Label
+    timezone: str = Field(
+        default="Europe/Stockholm", description="Where the process runs: when the daily reminder goes out."
+    )
     forums: list[Forum]
     steps: list[Step] = Field(min_length=1)
     focus_areas: list[FocusArea] = Field(min_length=1)
     transitions: Transitions = Field(default_factory=Transitions)
     decisions: list[DecisionRule] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return Cadence._known_zone(value)
 
     @model_validator(mode="after")
     def _keys_are_consistent(self) -> ProcessDefinition:

@@ -81,6 +81,13 @@ def portfolio_document(item: PortfolioItem) -> Document:
     )
 
 
+def submission_text(submission: Submission) -> str:
+    """Return the text a submission is compared by: as sent, then what the submitter added later."""
+    if submission.follow_up_text:
+        return f"{submission.raw_text}\n\n{submission.follow_up_text}"
+    return submission.raw_text
+
+
 def submission_document(submission: Submission) -> Document:
     """Turn a submission row into a searchable document."""
     return Document(
@@ -88,7 +95,7 @@ def submission_document(submission: Submission) -> Document:
         kind=ItemKind.SUBMISSION.value,
         ref=submission.reference,
         title=submission.title or "",
-        body=submission.raw_text,
+        body=submission_text(submission),
         metadata={"step": submission.step},
     )
 

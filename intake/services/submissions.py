@@ -30,7 +30,12 @@ from intake.models import (
 )
 from intake.services import audit, jobs
 from intake.services.judge import DuplicateJudge, judge_candidates
-from intake.services.similarity import SimilarityService, SimilarityUnavailable, submission_key
+from intake.services.similarity import (
+    SimilarityService,
+    SimilarityUnavailable,
+    submission_key,
+    submission_text,
+)
 from intake.settings import IntakeSettings
 from retrieval import Match
 
@@ -194,7 +199,8 @@ def _load(engine: Engine, submission_id: int) -> Submission:
 
 
 def _search_text(submission: Submission) -> str:
-    return f"{submission.title}\n{submission.raw_text}" if submission.title else submission.raw_text
+    text = submission_text(submission)
+    return f"{submission.title}\n{text}" if submission.title else text
 
 
 def _lexical_fallback(similarity: SimilarityService, submission: Submission, key: str) -> list[Match]:

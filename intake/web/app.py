@@ -30,8 +30,11 @@ from intake.web.api import (
     SubmissionController,
     health,
 )
+from intake.web.auth import access_config
 from intake.web.background import BackgroundWork
+from intake.web.mail_api import MailController
 from intake.web.pages import IntakePages
+from intake.web.review.pages import ReviewPages
 from intake.web.state import AppServices
 
 
@@ -73,6 +76,7 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
     if services is None:
         services = build_services(settings or Settings())
     background = BackgroundWork(services)
+    access = access_config(services)
     web_dir = Path(str(resources.files("intake.web")))
     return Litestar(
         route_handlers=[
@@ -80,7 +84,10 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
             SubmissionController,
             SimilarController,
             PortfolioController,
+            MailController,
             health,
+            *access.route_handlers,
+            ReviewPages,
             create_static_files_router(
                 path="/static", directories=[web_dir / "static"], include_in_schema=False
             ),
@@ -89,7 +96,11 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
         exception_handlers={
             SubmissionInvalid: _invalid_submission,
             OperationalError: _database_unavailable,
+            **access.exception_handlers,
         },
+        middleware=access.middleware,
+        guards=access.guards,
+        csrf_config=access.csrf_config,
         template_config=TemplateConfig(directory=web_dir / "templates", engine=JinjaTemplateEngine),
         request_max_body_size=services.settings.intake.max_body_bytes,
         openapi_config=OpenAPIConfig(

@@ -382,7 +382,8 @@ def test_measure_time_from_submission_to_review(tmp_path: Path) -> None:
             }
         with _stack(tmp_path, extra) as stack:
             stack.worker("worker-1")
-            _batch(stack, 1000, 1)  # warm: the worker's first flow loads the embedding model
+            # warm: the worker's first flow loads the embedding model (and llama.cpp its weights)
+            _wait_for_review(stack.engine, [_submit(stack.base, 1000)], timeout=900)
             times, references = [], []
             for n in range(LATENCY_ITEMS):
                 started = time.monotonic()

@@ -1,0 +1,89 @@
+"""The mailbox flow: poll the shared IMAP mailbox and turn its mails into submissions.
+
+`PERIODIC` runs it from every job loop (`flows.periodic`) every `mailbox.poll_seconds`; with no
+`mailbox.host` it is off. Two tasks: `handle-left-over` handles mails that were stored but not
+handled (a crash, a database outage), `poll-inbox` fetches, stores, handles and moves the
+waiting ones (`intake.mail.poll`). Any number of processes may run it at once: the unique key on
+each stored mail and its claim make every mail one submission, and a mail is moved only after
+its outcome is committed. `beredning mail fetch` runs one poll without Prefect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy.engine import Engine
+
+from flows.periodic import Periodic, PeriodicContext
+from intake.mail import ImapMailbox, handle_pending, poll
+from intake.settings import Settings
+
+
+@dataclass(frozen=True)
+class MailContext:
+    """What the mailbox flow uses: the settings and the database."""
+
+    settings: Settings
+    engine: Engine
+
+
+_bound: ContextVar[MailContext | None] = ContextVar("mailbox_context", default=None)
+
+
+@contextmanager
+def bound(context: MailContext) -> Iterator[MailContext]:
+    """Use `context` for the mailbox flows run in this thread inside the block."""
+    token = _bound.set(context)
+    try:
+        yield context
+    finally:
+        _bound.reset(token)
+
+
+def current() -> MailContext:
+    """Return the context bound for this thread.
+
+    Raises:
+        RuntimeError: none is bound (`PERIODIC.run` binds it).
+    """
+    context = _bound.get()
+    if context is None:
+        raise RuntimeError("no context bound for the mailbox flow: use flows.mailbox.bound")
+    return context
+
+
+@task(name="handle-left-over", cache_policy=NO_CACHE)
+def handle_left_over() -> int:
+    """Handle stored mails that no process finished handling."""
+    context = current()
+    return len(handle_pending(context.engine, context.settings))
+
+
+@task(name="poll-inbox", cache_policy=NO_CACHE)
+def poll_inbox() -> dict[str, object]:
+    """Fetch, store, handle and move the mails waiting in the inbox."""
+    context = current()
+    with ImapMailbox(context.settings.mailbox) as source:
+        return poll(context.engine, context.settings, source, left_over=False).as_dict()
+
+
+@flow(name="mailbox", persist_result=False)
+def mailbox() -> dict[str, object]:
+    """Turn the mails in the shared mailbox into submissions, exactly once each."""
+    left_over = handle_left_over()
+    report = poll_inbox()
+    return {**report, "left_over": left_over}
+
+
+def _run(context: PeriodicContext, _now: datetime) -> object:
+    with bound(MailContext(context.settings, context.engine)):
+        return mailbox()
+
+
+PERIODIC = Periodic(name="mailbox", interval=lambda settings: settings.mailbox.interval, run=_run)

@@ -1,0 +1,150 @@
+"""`beredning user add|list|passwd|disable|enable`: staff accounts and their roles.
+
+Passwords are read from a hidden prompt or, for scripts, from stdin with `--password-stdin`;
+never from the command line, where `ps` and shell history would show them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+
+import click
+
+from intake.cli._context import CliContext, pass_ctx
+
+ROLES = ("submitter", "digit", "forum", "admin")
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name in some containers
+        return "cli"
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise click.ClickException("no password on stdin")
+        return password
+    value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+_stdin = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin (for scripts)."
+)
+
+
+@click.group("user")
+def user() -> None:
+    """Staff accounts: add, list, change password, disable."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="What the account may do.")
+@click.option("--name", help="The person's name, shown in the pages and the audit trail.")
+@click.option("--no-password", is_flag=True, help="No local password: the person logs in through OIDC only.")
+@_stdin
+@pass_ctx
+def add(
+    ctx: CliContext, email: str, role: str, name: str | None, no_password: bool, password_stdin: bool
+) -> None:
+    """Create an account for EMAIL with ROLE (the first one should be an admin)."""
+    from intake.models import Role
+    from intake.web.auth.accounts import AccountError, add_account
+    from intake.web.auth.passwords import PasswordTooShort
+
+    password = None if no_password else _password(password_stdin)
+    try:
+        account = add_account(
+            ctx.engine, email, Role(role), password, ctx.settings.auth, name=name, actor=_actor()
+        )
+    except (AccountError, PasswordTooShort) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {account.email} ({account.role.value})")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def list_(ctx: CliContext, as_json: bool) -> None:
+    """List the accounts with role, state and last login."""
+    from intake.web.auth.accounts import list_accounts
+
+    rows = [
+        {
+            "email": a.email,
+            "name": a.name,
+            "role": a.role.value,
+            "disabled": a.disabled,
+            "password": a.password_hash is not None,
+            "oidc": a.oidc_subject is not None,
+            "last_login_at": a.last_login_at.isoformat() if a.last_login_at else None,
+        }
+        for a in list_accounts(ctx.engine)
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no accounts; create the first with `beredning user add EMAIL --role admin`")
+        return
+    for r in rows:
+        state = "disabled" if r["disabled"] else "active"
+        last = r["last_login_at"] or "-"
+        click.echo(f"{r['email']:<40} {r['role']:<10} {state:<9} {r['name'] or ''}  last login {last}")
+
+
+@user.command("passwd")
+@click.argument("email")
+@_stdin
+@pass_ctx
+def passwd(ctx: CliContext, email: str, password_stdin: bool) -> None:
+    """Set a new password for EMAIL; its open sessions end."""
+    from intake.web.auth.accounts import AccountError, set_password
+    from intake.web.auth.passwords import PasswordTooShort
+
+    password = _password(password_stdin)
+    try:
+        set_password(ctx.engine, email, password, ctx.settings.auth, actor=_actor())
+    except (AccountError, PasswordTooShort) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"password changed for {email.strip().lower()}; its sessions have ended")
+
+
+@user.command("disable")
+@click.argument("email")
+@pass_ctx
+def disable(ctx: CliContext, email: str) -> None:
+    """Disable EMAIL: no more logins, and its open sessions end at once."""
+    from intake.web.auth.accounts import AccountError, set_disabled
+
+    try:
+        set_disabled(ctx.engine, email, True, actor=_actor())
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"disabled {email.strip().lower()}")
+
+
+@user.command("enable")
+@click.argument("email")
+@pass_ctx
+def enable(ctx: CliContext, email: str) -> None:
+    """Enable EMAIL again."""
+    from intake.web.auth.accounts import AccountError, set_disabled
+
+    try:
+        set_disabled(ctx.engine, email, False, actor=_actor())
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"enabled {email.strip().lower()}")
+
+
+def register(main: click.Group) -> None:
+    """Add the `user` group to `main`."""
+    main.add_command(user)

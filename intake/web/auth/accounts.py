@@ -1,0 +1,207 @@
+"""Staff accounts: create, list, change password, disable, and check a login under the rate limit.
+
+No web imports here: the CLI (`beredning user ...`) and the login page share these functions. Every
+change to an account is audited in the same transaction; passwords never leave this module in clear.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from intake.db import session_scope
+from intake.models import Account, AuthSession, LoginAttempt, Role, utcnow
+from intake.services import audit
+from intake.settings import AuthSettings
+from intake.web.auth.passwords import check_new_password, hash_password, needs_rehash, verify_password
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be done, with a message for the person who asked."""
+
+
+def normalize_email(email: str) -> str:
+    """Return the login name: the address trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+def _valid_email(email: str) -> str:
+    normalized = normalize_email(email)
+    if not _EMAIL.match(normalized) or len(normalized) > 320:
+        raise AccountError(f"{email!r} is not an e-mail address")
+    return normalized
+
+
+def _get(session: Session, email: str) -> Account:
+    account = session.exec(select(Account).where(Account.email == normalize_email(email))).first()
+    if account is None:
+        raise AccountError(f"no account {normalize_email(email)!r}")
+    return account
+
+
+def add_account(
+    engine: Engine,
+    email: str,
+    role: Role,
+    password: str | None,
+    settings: AuthSettings,
+    *,
+    name: str | None = None,
+    actor: str,
+) -> Account:
+    """Create a local account; `password` None makes an account that can log in only through OIDC."""
+    normalized = _valid_email(email)
+    if password is not None:
+        check_new_password(password, settings)
+    with session_scope(engine) as session:
+        if session.exec(select(Account.id).where(Account.email == normalized)).first() is not None:
+            raise AccountError(f"an account {normalized!r} exists already")
+        account = Account(
+            email=normalized,
+            name=name,
+            role=role,
+            password_hash=hash_password(password, settings) if password is not None else None,
+        )
+        session.add(account)
+        audit.record(
+            session,
+            actor=actor,
+            action="account_created",
+            entity_kind="account",
+            entity_key=normalized,
+            changes={"role": [None, role.value], "name": [None, name]},
+        )
+    return account
+
+
+def list_accounts(engine: Engine) -> list[Account]:
+    """Return every account, by e-mail address."""
+    with Session(engine) as session:
+        return list(session.exec(select(Account).order_by(Account.email)))
+
+
+def set_password(engine: Engine, email: str, password: str, settings: AuthSettings, *, actor: str) -> None:
+    """Give an account a new password and end its sessions (a stolen session dies with the old password)."""
+    check_new_password(password, settings)
+    with session_scope(engine) as session:
+        account = _get(session, email)
+        account.password_hash = hash_password(password, settings)
+        account.updated_at = utcnow()
+        _end_sessions(session, account)
+        audit.record(
+            session, actor=actor, action="password_changed", entity_kind="account", entity_key=account.email
+        )
+
+
+def set_disabled(engine: Engine, email: str, disabled: bool, *, actor: str) -> None:
+    """Disable (or enable again) an account; disabling ends its sessions at once."""
+    with session_scope(engine) as session:
+        account = _get(session, email)
+        before = account.disabled
+        account.disabled = disabled
+        account.updated_at = utcnow()
+        if disabled:
+            _end_sessions(session, account)
+        audit.record(
+            session,
+            actor=actor,
+            action="account_disabled" if disabled else "account_enabled",
+            entity_kind="account",
+            entity_key=account.email,
+            changes={"disabled": [before, disabled]},
+        )
+
+
+def _end_sessions(session: Session, account: Account) -> None:
+    session.execute(sa.delete(AuthSession).where(col(AuthSession.account_id) == account.id))
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """The outcome of a login: the account, or why not (`wrong`, `held` with seconds to wait)."""
+
+    account: Account | None = None
+    held_seconds: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the login succeeded."""
+        return self.account is not None
+
+
+def _failures_since(session: Session, by: str, value: str, since: datetime) -> list[datetime]:
+    column = col(LoginAttempt.email) if by == "email" else col(LoginAttempt.address)
+    rows = session.exec(
+        select(LoginAttempt.at)
+        .where(column == value, col(LoginAttempt.at) >= since, col(LoginAttempt.success).is_(False))
+        .order_by(col(LoginAttempt.at))
+    )
+    return list(rows)
+
+
+def held_for(
+    engine: Engine, email: str, address: str, settings: AuthSettings, now: datetime | None = None
+) -> int:
+    """Return how many seconds logins for `email` or from `address` are held (0: not held).
+
+    Counted in SQL, so the limit holds across every app process. A success clears the account's
+    count but not the address's, so that logging in to one's own account does not reset a guesser.
+    """
+    now = now or utcnow()
+    window = timedelta(seconds=settings.login_window_seconds)
+    start = now - window
+    with Session(engine) as session:
+        last_success = session.exec(
+            select(sa.func.max(LoginAttempt.at)).where(
+                LoginAttempt.email == email,
+                col(LoginAttempt.success).is_(True),
+            )
+        ).first()
+        account_since = max(start, last_success) if last_success is not None else start
+        per_account = _failures_since(session, "email", email, account_since)
+        per_address = _failures_since(session, "address", address, start)
+    held = 0.0
+    for failures, limit in (
+        (per_account, settings.max_failures_per_account),
+        (per_address, settings.max_failures_per_address),
+    ):
+        if len(failures) >= limit:
+            # held until the failure that tipped the count leaves the window
+            tipping = failures[len(failures) - limit]
+            held = max(held, (tipping + window - now).total_seconds())
+    return max(int(held + 0.999), 1) if held > 0 else 0
+
+
+def authenticate(
+    engine: Engine, email: str, password: str, address: str, settings: AuthSettings
+) -> LoginResult:
+    """Check a local login, under the per-account and per-address limits, and record the attempt."""
+    normalized = normalize_email(email)[:320]
+    address = address[:64]
+    held = held_for(engine, normalized, address, settings)
+    if held:
+        return LoginResult(held_seconds=held)
+    with Session(engine, expire_on_commit=False) as session:
+        account = session.exec(select(Account).where(Account.email == normalized)).first()
+    ok = verify_password(account.password_hash if account else None, password, settings)
+    ok = ok and account is not None and not account.disabled
+    with session_scope(engine) as session:
+        session.add(LoginAttempt(email=normalized, address=address, success=ok))
+        # keep the table small: nothing older than a day (or the window, if longer) is ever counted
+        keep = timedelta(seconds=max(settings.login_window_seconds, 86400))
+        session.execute(sa.delete(LoginAttempt).where(col(LoginAttempt.at) < utcnow() - keep))
+        if ok and account is not None:
+            stored = session.get(Account, account.id)
+            assert stored is not None
+            stored.last_login_at = utcnow()
+            if stored.password_hash and needs_rehash(stored.password_hash, settings):
+                stored.password_hash = hash_password(password, settings)
+            account = stored
+    return LoginResult(account=account if ok else None)

@@ -1,0 +1,250 @@
+"""The login and logout pages, and what a refused request shows (login redirect, 403 page)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import URLEncodedBody
+from litestar.response import Redirect, Template
+from litestar.status_codes import (
+    HTTP_303_SEE_OTHER,
+    HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
+    HTTP_403_FORBIDDEN,
+    HTTP_429_TOO_MANY_REQUESTS,
+)
+
+from intake.web.auth import accounts, sessions
+from intake.web.auth.middleware import cookie_secure
+from intake.web.auth.policy import STAFF, LoginRequired, access_for, allowed
+from intake.web.auth.sessions import Principal
+from intake.web.auth.texts import translator
+from intake.web.i18n import pick_language
+from intake.web.pages import LANG_COOKIE
+from intake.web.state import AppServices, Services
+
+API_PREFIX = "/api/"
+
+
+@dataclass
+class LoginForm:
+    """The login form as posted."""
+
+    email: str = ""
+    password: str = ""
+    next: str = ""
+
+
+@dataclass
+class LoginPage:
+    """What `login.html` needs."""
+
+    email: str = ""
+    next: str = ""
+    error: str | None = None
+    notice: str | None = None
+    oidc: bool = False
+
+
+def page_language(request: Request[Any, Any, Any], default: str) -> str:
+    """The language of a page: `?lang=`, then the cookie, then the default."""
+    return pick_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE), default)
+
+
+def safe_next(value: str | None) -> str | None:
+    """Return `value` if it is a path on this site (no scheme, no host), else None."""
+    if (
+        not value
+        or not value.startswith("/")
+        or value.startswith(("//", "/\\"))
+        or "\n" in value
+        or "\r" in value
+    ):
+        return None
+    return value
+
+
+def landing(principal: Principal) -> str:
+    """Where a person goes after logging in when no page was asked for."""
+    return "/review/" if allowed(access_for("GET", "/review"), principal) and principal.role in STAFF else "/"
+
+
+def render(
+    request: Request[Any, Any, Any], services: AppServices, name: str, page: Any, status_code: int = 200
+) -> Template:
+    """Render one of the access pages in the visitor's language."""
+    lang = page_language(request, services.settings.default_language)
+    response = Template(
+        template_name=name,
+        context={"page": page, "t": translator(lang), "lang": lang, "user": request.scope.get("user")},
+        status_code=status_code,
+    )
+    remember_language(response, request, lang)
+    return response
+
+
+def remember_language(response: Response[Any], request: Request[Any, Any, Any], lang: str) -> None:
+    """Keep an explicit `?lang=` choice in the cookie the submitter's pages use too."""
+    if request.query_params.get("lang") == lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+
+
+def set_session_cookie(
+    response: Response[Any], request: Request[Any, Any, Any], services: AppServices, token: str
+) -> None:
+    """Attach the session cookie: HttpOnly, SameSite=Lax, Secure over https (or as configured)."""
+    settings = services.settings.auth
+    forget_csrf_cookie(response)
+    response.set_cookie(
+        settings.cookie_name,
+        token,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request.scope, settings.cookie_secure),
+    )
+
+
+def forget_csrf_cookie(response: Response[Any]) -> None:
+    """Drop the CSRF cookie at login and logout: the next page gets a new token (no fixation)."""
+    from intake.web.auth import CSRF_COOKIE
+
+    response.set_cookie(CSRF_COOKIE, "", max_age=0, path="/", httponly=True, samesite="lax")
+
+
+def clear_session_cookie(
+    response: Response[Any], request: Request[Any, Any, Any], services: AppServices
+) -> None:
+    """Tell the browser to forget the session cookie."""
+    settings = services.settings.auth
+    forget_csrf_cookie(response)
+    response.set_cookie(
+        settings.cookie_name,
+        "",
+        max_age=0,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request.scope, settings.cookie_secure),
+    )
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The client's address as the server saw it (behind a proxy: uvicorn `--proxy-headers`)."""
+    return request.client.host if request.client else "unknown"
+
+
+class LoginPages(Controller):
+    """`/login` and `/logout`."""
+
+    path = "/"
+    include_in_schema = False
+
+    @get("/login", sync_to_thread=False)
+    def login_form(self, request: Request[Any, Any, Any], services: Services) -> Template:
+        notice = None
+        if request.query_params.get("out"):
+            notice = "logged_out"
+        elif request.query_params.get("expired") or request.scope.get("state", {}).get("session_ended"):
+            notice = "session_ended"
+        page = LoginPage(
+            next=safe_next(request.query_params.get("next")) or "",
+            notice=notice,
+            oidc=services.settings.auth.oidc.issuer is not None,
+        )
+        return render(request, services, "login.html", page)
+
+    @post("/login", status_code=HTTP_303_SEE_OTHER)
+    async def login(
+        self, request: Request[Any, Any, Any], services: Services, data: URLEncodedBody[LoginForm]
+    ) -> Response[Any]:
+        settings = services.settings.auth
+        page = LoginPage(
+            email=data.email.strip(), next=safe_next(data.next) or "", oidc=settings.oidc.issuer is not None
+        )
+        lang = page_language(request, services.settings.default_language)
+        t = translator(lang)
+        if not data.email.strip() or not data.password:
+            page.error = t("login_missing")
+            return render(request, services, "login.html", page, HTTP_400_BAD_REQUEST)
+        result = await anyio.to_thread.run_sync(
+            accounts.authenticate,
+            services.engine,
+            data.email,
+            data.password,
+            client_address(request),
+            settings,
+        )
+        if result.held_seconds:
+            minutes = max(1, -(-result.held_seconds // 60))
+            page.error = t("login_held").format(minutes=minutes)
+            held = render(request, services, "login.html", page, HTTP_429_TOO_MANY_REQUESTS)
+            held.headers["Retry-After"] = str(result.held_seconds)
+            return held
+        if result.account is None or result.account.id is None:
+            page.error = t("login_wrong")
+            return render(request, services, "login.html", page, HTTP_401_UNAUTHORIZED)
+        account = result.account
+        old = request.cookies.get(settings.cookie_name)
+        assert account.id is not None
+        token = await anyio.to_thread.run_sync(
+            sessions.create_session, services.engine, account.id, client_address(request), old
+        )
+        await anyio.to_thread.run_sync(sessions.purge_expired, services.engine, settings)
+        principal = Principal(
+            account_id=account.id, email=account.email, name=account.name, role=account.role
+        )
+        done: Response[Any] = Redirect(page.next or landing(principal), status_code=HTTP_303_SEE_OTHER)
+        set_session_cookie(done, request, services, token)
+        return done
+
+    @post("/logout", status_code=HTTP_303_SEE_OTHER)
+    async def logout(self, request: Request[Any, Any, Any], services: Services) -> Response[Any]:
+        token = request.cookies.get(services.settings.auth.cookie_name)
+        if token:
+            await anyio.to_thread.run_sync(sessions.end_session, services.engine, token)
+        response: Response[Any] = Redirect("/login?out=1", status_code=HTTP_303_SEE_OTHER)
+        clear_session_cookie(response, request, services)
+        return response
+
+
+def _services(request: Request[Any, Any, Any]) -> AppServices:
+    services: AppServices = request.app.state["services"]
+    return services
+
+
+def login_required_handler(request: Request[Any, Any, Any], exc: LoginRequired) -> Response[Any]:
+    """Pages send the visitor to the login page (and back afterwards); the API answers 401."""
+    if request.url.path.startswith(API_PREFIX):
+        return Response(
+            {"status_code": HTTP_401_UNAUTHORIZED, "detail": exc.detail}, status_code=HTTP_401_UNAUTHORIZED
+        )
+    raw = request.scope.get("raw_path") or b""
+    path = raw.decode("latin-1") if isinstance(raw, bytes) and raw else request.url.path
+    target = path + (f"?{request.url.query}" if request.url.query else "")
+    expired = "&expired=1" if request.scope.get("state", {}).get("session_ended") else ""
+    return Redirect(f"/login?next={quote(target, safe='/')}{expired}", status_code=HTTP_303_SEE_OTHER)
+
+
+def forbidden_handler(request: Request[Any, Any, Any], exc: PermissionDeniedException) -> Response[Any]:
+    """A refused request: a page in the visitor's language, or JSON for the API.
+
+    CSRF failures arrive here too (Litestar raises the same exception): they get their own text,
+    since the usual cause is a form left open past its cookie, not a missing right.
+    """
+    csrf = "CSRF" in (exc.detail or "")
+    if request.url.path.startswith(API_PREFIX) or "text/html" not in request.headers.get("accept", ""):
+        return Response(
+            {"status_code": HTTP_403_FORBIDDEN, "detail": exc.detail}, status_code=HTTP_403_FORBIDDEN
+        )
+    services = _services(request)
+    page = {
+        "heading": "csrf_heading" if csrf else "forbidden_heading",
+        "text": "csrf_text" if csrf else "forbidden_text",
+    }
+    return render(request, services, "forbidden.html", page, HTTP_403_FORBIDDEN)
