@@ -2,12 +2,14 @@
 
 With `PREFECT_API_URL` set, flow runs go to that server (the scaled-out shape). Without it,
 Prefect 3.8 starts a temporary server process of its own on the first flow run (SQLite, UI off).
-`local_prefect` settles three things Prefect leaves to chance there:
+`local_prefect` settles four things Prefect leaves to chance there:
 
 - its database would land in `~/.prefect`; unless `PREFECT_HOME` says otherwise it goes to the
   data directory, so that two data directories (or two test runs) never share run history;
 - an empty `PREFECT_API_URL` counts as a server URL for Prefect's event worker, which then fails
   and the task states never reach the API; an empty value is treated as unset;
+- it gives its temporary server 20 s to start, counted in sleeps; on a busy machine the first
+  flow run then fails and the half-started server is never stopped; we allow five minutes;
 - Prefect stops its temporary server from an exit handler, which never runs in a process ended
   by a signal (uvicorn re-raises SIGTERM after its graceful shutdown); the block stops it.
 
@@ -28,6 +30,8 @@ from typing import Any
 from intake.settings import Settings
 
 HOST_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+EPHEMERAL_STARTUP_SECONDS = 300
+"""How long Prefect may take to start its temporary server (its own default is 20 s)."""
 
 
 def load_prefect(keep: tuple[str, ...] = HOST_LOGGERS) -> None:
@@ -64,9 +68,18 @@ def local_prefect(settings: Settings) -> Iterator[None]:
     if api_url() is not None:
         yield
         return
-    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_HOME,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
 
     updates: dict[Any, Any] = {}
+    if not os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"):
+        # Prefect waits 20 s (of sleeps, not wall time) for its temporary server; on a busy machine
+        # that runs out, the flow fails, and the half-started server process is never stopped.
+        updates[PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = EPHEMERAL_STARTUP_SECONDS
     if not os.environ.get("PREFECT_HOME"):
         home = (settings.data_dir / "prefect").resolve()
         home.mkdir(parents=True, exist_ok=True)

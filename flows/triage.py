@@ -37,13 +37,18 @@ TRANSIENT = (SimilarityUnavailable, steps.ModelUnavailable, SQLAlchemyError)
 
 
 def _transient(_task: Any, _run: TaskRun, state: State[Any]) -> bool:
-    try:
-        state.result()
-    except TRANSIENT:
-        return True
-    except Exception:  # noqa: BLE001  # every other error is final; Prefect records it
-        return False
-    return False
+    """Tell whether the failed task's error can pass, so that a retry is worth it.
+
+    The exception is read from the state's data when it is there, and only otherwise through
+    `state.result()`, which depends on Prefect's process-wide result settings.
+    """
+    error: object = state.data
+    if not isinstance(error, BaseException):
+        try:
+            error = state.result(raise_on_failure=False)
+        except Exception:  # noqa: BLE001  # an unreadable result is treated as final
+            return False
+    return isinstance(error, TRANSIENT)
 
 
 @task(
