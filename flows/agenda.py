@@ -13,9 +13,6 @@ again on a later look. `beredning agenda due --send` runs the same flow.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -26,7 +23,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from flows.periodic import Periodic, PeriodicContext
+from flows.periodic import Periodic, PeriodicContext, bound, current
 from intake.agenda import (
     Agenda,
     AgendaMailError,
@@ -49,30 +46,6 @@ log = logging.getLogger(__name__)
 
 LANGUAGE = "sv"
 """Language of the agenda mails (the forums work in Swedish)."""
-
-_bound: ContextVar[PeriodicContext | None] = ContextVar("agenda_context", default=None)
-
-
-@contextmanager
-def bound(context: PeriodicContext) -> Iterator[PeriodicContext]:
-    """Use `context` for the agenda flows run in this thread inside the block."""
-    token = _bound.set(context)
-    try:
-        yield context
-    finally:
-        _bound.reset(token)
-
-
-def current() -> PeriodicContext:
-    """Return the context bound for this thread.
-
-    Raises:
-        RuntimeError: none is bound (`PERIODIC.run` and `beredning agenda due` bind it).
-    """
-    context = _bound.get()
-    if context is None:
-        raise RuntimeError("no context bound for the agenda flow: use flows.agenda.bound")
-    return context
 
 
 @dataclass(frozen=True)

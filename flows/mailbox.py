@@ -10,52 +10,13 @@ its outcome is committed. `beredning mail fetch` runs one poll without Prefect.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import datetime
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy.engine import Engine
 
-from flows.periodic import Periodic, PeriodicContext
+from flows.periodic import Periodic, PeriodicContext, bound, current
 from intake.mail import ImapMailbox, handle_pending, poll
-from intake.settings import Settings
-
-
-@dataclass(frozen=True)
-class MailContext:
-    """What the mailbox flow uses: the settings and the database."""
-
-    settings: Settings
-    engine: Engine
-
-
-_bound: ContextVar[MailContext | None] = ContextVar("mailbox_context", default=None)
-
-
-@contextmanager
-def bound(context: MailContext) -> Iterator[MailContext]:
-    """Use `context` for the mailbox flows run in this thread inside the block."""
-    token = _bound.set(context)
-    try:
-        yield context
-    finally:
-        _bound.reset(token)
-
-
-def current() -> MailContext:
-    """Return the context bound for this thread.
-
-    Raises:
-        RuntimeError: none is bound (`PERIODIC.run` binds it).
-    """
-    context = _bound.get()
-    if context is None:
-        raise RuntimeError("no context bound for the mailbox flow: use flows.mailbox.bound")
-    return context
 
 
 @task(name="handle-left-over", cache_policy=NO_CACHE)
@@ -82,7 +43,7 @@ def mailbox() -> dict[str, object]:
 
 
 def _run(context: PeriodicContext, _now: datetime) -> object:
-    with bound(MailContext(context.settings, context.engine)):
+    with bound(context):
         return mailbox()
 
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 import importlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -53,6 +55,35 @@ class Periodic:
     name: str
     interval: Callable[[Settings], float]
     run: Callable[[PeriodicContext, datetime], object]
+
+
+_bound: ContextVar[PeriodicContext | None] = ContextVar("periodic_context", default=None)
+
+
+@contextmanager
+def bound(context: PeriodicContext) -> Iterator[PeriodicContext]:
+    """Use `context` for the periodic flows run in this thread inside the block.
+
+    Flows take plain values (days, keys), not engines or settings; their tasks find the services
+    here. `PERIODIC.run` of each module and the CLI commands that run a flow bind it.
+    """
+    token = _bound.set(context)
+    try:
+        yield context
+    finally:
+        _bound.reset(token)
+
+
+def current() -> PeriodicContext:
+    """Return the context bound for this thread.
+
+    Raises:
+        RuntimeError: none is bound.
+    """
+    context = _bound.get()
+    if context is None:
+        raise RuntimeError("no context bound for the periodic flows: use flows.periodic.bound")
+    return context
 
 
 def registered(modules: Sequence[str] = MODULES) -> list[Periodic]:

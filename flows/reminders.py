@@ -12,9 +12,6 @@ day. `beredning remind` prints the digest and sends it through this same flow.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from flows.periodic import Periodic, PeriodicContext
+from flows.periodic import Periodic, PeriodicContext, bound, current
 from intake import outbox
 from intake.models import ReminderDigest, utcnow
 from intake.reminders import (
@@ -38,30 +35,6 @@ from intake.reminders import (
 from intake.settings import Settings
 
 log = logging.getLogger(__name__)
-
-_bound: ContextVar[PeriodicContext | None] = ContextVar("reminder_context", default=None)
-
-
-@contextmanager
-def bound(context: PeriodicContext) -> Iterator[PeriodicContext]:
-    """Use `context` for the digest flows run in this thread inside the block."""
-    token = _bound.set(context)
-    try:
-        yield context
-    finally:
-        _bound.reset(token)
-
-
-def current() -> PeriodicContext:
-    """Return the context bound for this thread.
-
-    Raises:
-        RuntimeError: none is bound (`PERIODIC.run` and `beredning remind` bind it).
-    """
-    context = _bound.get()
-    if context is None:
-        raise RuntimeError("no context bound for the reminder flow: use flows.reminders.bound")
-    return context
 
 
 # --- the steps, as plain functions -----------------------------------------------------------

@@ -217,6 +217,7 @@ def next_(ctx: CliContext, forum_key: str, after: datetime | None, count: int) -
 def due(ctx: CliContext, day: datetime | None, send_now: bool) -> None:
     """Show the agendas due to be sent, and whether each went out; --send sends them, once each."""
     from flows import agenda as flow
+    from flows import periodic
 
     process = _process(ctx)
     today, now = flow.today_and_now(process, day.date() if day else None)
@@ -226,7 +227,7 @@ def due(ctx: CliContext, day: datetime | None, send_now: bool) -> None:
         from flows import runtime
         from intake.cli.remind import periodic_context
 
-        with runtime.local_prefect(ctx.settings), flow.bound(periodic_context(ctx, process)):
+        with runtime.local_prefect(ctx.settings), periodic.bound(periodic_context(ctx, process)):
             results = flow.forum_agendas(today, now)
         errors = [f"{r['forum']} {r['day']}: {r['error']}" for r in results if "error" in r]
     if not found:

@@ -62,10 +62,10 @@ def remind(ctx: CliContext, day: datetime | None, dry_run: bool) -> None:
         return
     if not settings.reminders.addresses:
         raise click.ClickException("no recipients: set BEREDNING_REMINDERS__RECIPIENTS (comma-separated)")
+    from flows import periodic, runtime
     from flows import reminders as flow
-    from flows import runtime
 
-    with runtime.local_prefect(settings), flow.bound(periodic_context(ctx, process)):
+    with runtime.local_prefect(settings), periodic.bound(periodic_context(ctx, process)):
         result = flow.reminder_digest(wanted, as_of)
     _report(ctx, wanted, result)
 
