@@ -74,7 +74,10 @@ def chromium_browser() -> Iterator[Browser]:
 def browser_page(browser: Browser) -> Iterator[Page]:
     """A fresh browser context (no cookies) and page for one test, in Swedish."""
     context = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+    from playwright.sync_api import expect
+
     context.set_default_timeout(30_000)
+    expect.set_options(timeout=30_000)  # the machine may be busy; a missing element still fails
     opened = context.new_page()
     try:
         yield opened

@@ -51,7 +51,9 @@ def log_in(page: Page, server: str, email: str, password: str = PASSWORD) -> Non
     page.goto(f"{server}/login")
     page.get_by_label("E-postadress").fill(email)
     page.get_by_label("Lösenord").fill(password)
-    page.get_by_role("button", name="Logga in").click()
+    # wait for the answer to the login form: a page opened before it arrives has no session
+    with page.expect_navigation():
+        page.get_by_role("button", name="Logga in").click()
 
 
 def test_submit_through_the_form_and_get_a_receipt(server: str, page: Page) -> None:
