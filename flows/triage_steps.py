@@ -23,7 +23,9 @@ from intake.models import Draft, DraftState, Submission
 from intake.privacy import mask
 from intake.services import audit, submissions, workflow
 from intake.services.drafting import DraftingService
+from intake.services.judge import DuplicateJudge, judge_candidates, judge_from_settings
 from intake.services.similarity import SimilarityService
+from intake.settings import Settings
 
 MODEL_QUIET_SECONDS = 60.0
 """After the model failed, drafts in this process take the rules-only draft at once for this long,
@@ -42,6 +44,26 @@ class TriageServices:
     engine: Engine
     similarity: SimilarityService
     drafting: DraftingService
+    judge: DuplicateJudge | None = None
+    """The optional model judge of the best candidates (`BEREDNING_SIMILARITY__JUDGE=llm`)."""
+    judge_top_k: int = 5
+    """Candidates the judge sees per submission, best first."""
+
+
+def triage_services(
+    settings: Settings, engine: Engine, similarity: SimilarityService, drafting: DraftingService
+) -> TriageServices:
+    """Return the services with the judge the settings ask for (none by default).
+
+    The judge talks to the drafting model, so it exists only where drafting has a model client.
+    """
+    return TriageServices(
+        engine,
+        similarity,
+        drafting,
+        judge=judge_from_settings(settings, drafting.drafter),
+        judge_top_k=settings.similarity.judge_top_k,
+    )
 
 
 _bound: TriageServices | None = None
@@ -101,9 +123,27 @@ def embed_and_index(services: TriageServices, submission_id: int) -> None:
 
 
 def find_similar(services: TriageServices, submission_id: int) -> list[str]:
-    """Store the possible duplicates (once) and return them as `kind:key score`, best first."""
+    """Store the possible duplicates (once) and return them as `kind:key score [verdict]`, best first.
+
+    With a judge, the best candidates then get its verdict beside their score (once; advice only).
+    A judge that fails or answers nonsense stores nothing and does not fail the step: the item
+    goes on to drafting and review without the second opinion.
+    """
     found = submissions.compare(services.engine, services.similarity, submission_id)
-    return [f"{c.other_kind.value}:{c.other_key} {c.score:.3f}" for c in found]
+    if services.judge is not None and found:
+        judge_candidates(
+            services.engine,
+            submission_id,
+            services.judge,
+            limit=services.judge_top_k,
+            directory=services.drafting.directory,
+        )
+        found = submissions.candidates(services.engine, submission_id)
+    return [
+        f"{c.other_kind.value}:{c.other_key} {c.score:.3f}"
+        + (f" {c.judge_verdict}" if c.judge_verdict else "")
+        for c in found
+    ]
 
 
 def draft(services: TriageServices, submission_id: int) -> str:

@@ -79,6 +79,8 @@ class Decision(enum.StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
     DISMISSED = "dismissed"
+    LINKED = "linked"
+    """Related but not a duplicate: both go on, and each page points to the other."""
 
 
 class DraftState(enum.StrEnum):
@@ -542,3 +544,24 @@ class AppSecret(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     value: str = Field(max_length=200)
     created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+# --- following a submission by link (issue 7) ---
+
+
+class FollowLink(SQLModel, table=True):
+    """A link that lets a submitter follow one submission and answer its questions, without an account.
+
+    The link's random token is the credential; only its SHA-256 is stored (as for sessions), so a
+    copy of the table opens nothing. A submission may have several links (the receipt, each mail);
+    a revoked link opens nothing.
+    """
+
+    __tablename__ = "follow_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True, index=True, description="SHA-256 (hex) of the token.")
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    last_used_at: datetime | None = _timestamp(default=None)
+    revoked_at: datetime | None = _timestamp(default=None)

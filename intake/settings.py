@@ -107,6 +107,18 @@ class SimilaritySettings(BaseModel):
     candidate_pool: int = Field(
         default=50, ge=5, le=1000, description="Dense and lexical candidates gathered before ranking."
     )
+    # --- similarity judge (issue 3) ---
+    judge: Literal["off", "llm"] = Field(
+        default="off",
+        description=(
+            "`llm`: after the candidates of a submission are stored, the drafting model (`BEREDNING_LLM__*`) "
+            "gives its verdict on the best of them in one call, stored beside the score; advice only."
+        ),
+    )
+    judge_top_k: int = Field(
+        default=5, ge=1, le=10, description="Candidates the judge sees per submission, best first."
+    )
+    # --- end similarity judge ---
 
 
 class IntakeSettings(BaseModel):
@@ -476,6 +488,15 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535, description="Port `beredning serve` binds to.")
     default_language: Literal["sv", "en"] = Field(
         default="sv", description="Language of the pages when the visitor has not chosen one."
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description=(
+            "The address people reach the service at, e.g. `https://beredning.kommunen.se`: links in "
+            "mails (a submitter's follow link) start with it. Empty: mails carry no link, and pages "
+            "link relative to the address the visitor used."
+        ),
     )
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)

@@ -240,11 +240,8 @@ class SimilaritySearch:
         excluded = set(exclude_keys)
         fetch = pool + len(excluded)
         lexical_hits = dict(self.lexical_index.query(text, fetch, kinds))
-        try:
-            query_vector: Vector | None = self.embedder.embed_query(text)
-        except EmbeddingError as exc:
-            log.warning("semantic part unavailable, ranking by text only: %s", exc)
-            query_vector = None
+        model = self.score_model.for_words(len(text.split()))
+        query_vector = self._query_vector(text, model, "ranking")
         candidates = set(lexical_hits)
         if query_vector is not None:
             candidates.update(self._dense_candidates(query_vector, fetch, kinds, documents, vectors))
@@ -256,7 +253,7 @@ class SimilaritySearch:
         missing = [k for k in candidates if k not in lexical_hits]
         lexical = {**lexical_hits, **self.lexical_index.score(text, missing)}
         matches = [
-            self._match(shown, documents[k], lexical.get(k, 0.0), query_vector, vectors.get(k), False)
+            self._match(shown, documents[k], lexical.get(k, 0.0), query_vector, vectors.get(k), False, model)
             for k in candidates
         ]
         matches.sort(key=lambda m: (-m.score, m.document.key))
@@ -264,7 +261,9 @@ class SimilaritySearch:
             return matches[:limit]
         # The shared words are the slow part: find them for the results only, not every candidate.
         return [
-            self._match(shown, m.document, m.parts["lexical"], query_vector, vectors.get(m.document.key))
+            self._match(
+                shown, m.document, m.parts["lexical"], query_vector, vectors.get(m.document.key), True, model
+            )
             for m in matches[:limit]
         ]
 
@@ -280,15 +279,28 @@ class SimilaritySearch:
             return {}
         shown, text = text, self.compared_text(text)
         lexical = self.lexical_index.score(text, wanted)
-        try:
-            query_vector: Vector | None = self.embedder.embed_query(text)
-        except EmbeddingError as exc:
-            log.warning("semantic part unavailable, scoring by text only: %s", exc)
-            query_vector = None
+        model = self.score_model.for_words(len(text.split()))
+        query_vector = self._query_vector(text, model, "scoring")
         return {
-            k: self._match(shown, documents[k], lexical.get(k, 0.0), query_vector, vectors.get(k), explain)
+            k: self._match(
+                shown, documents[k], lexical.get(k, 0.0), query_vector, vectors.get(k), explain, model
+            )
             for k in wanted
         }
+
+    def _query_vector(self, text: str, model: ScoreModel, doing: str) -> Vector | None:
+        """Embed the (cleaned) query as `model` wants it; None when the embedder failed.
+
+        A symmetric model compares two documents: the query is embedded as a document too.
+        """
+        try:
+            if model.symmetric:
+                vector: Vector = self.embedder.embed_documents([text])[0]
+                return vector
+            return self.embedder.embed_query(text)
+        except EmbeddingError as exc:
+            log.warning("semantic part unavailable, %s by text only: %s", doing, exc)
+            return None
 
     def _dense_candidates(
         self,
@@ -317,13 +329,14 @@ class SimilaritySearch:
         query_vector: Vector | None,
         vector: Vector | None,
         explain: bool = True,
+        model: ScoreModel | None = None,
     ) -> Match:
         terms = shared_terms(text, doc.text) if explain else []
         words = f"Gemensamma ord: {', '.join(terms)}." if terms else "Inga gemensamma ord."
         passages = shared_passages(text, doc.text) if explain else []
         if passages:
             words += " Gemensamma avsnitt: " + "; ".join(f"»{p}»" for p in passages) + "."
-        model = self.score_model
+        model = model or self.score_model
         if query_vector is None or vector is None:
             why = "modellen var inte tillgänglig" if query_vector is None else "ingen vektor ännu"
             parts = {"lexical": lexical}

@@ -4,8 +4,7 @@ Chromium comes from apt (`/usr/bin/chromium`, installed by `.ci/run`); Playwrigh
 browser here. axe-core comes from npm (`tests/a11y`, `npm ci`). Without either, the browser tests
 are skipped with the reason, except under CI, where they fail.
 
-Test modules import the fixtures they use (`browser`, `page`): `from tests.browser import chromium_browser,
-browser_page  # noqa: F401`.
+`tests/conftest.py` imports the fixtures `browser` and `page`, so every test module can ask for them.
 """
 
 from __future__ import annotations
@@ -14,9 +13,11 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+import httpx
 import pytest
 
 if TYPE_CHECKING:
@@ -157,6 +158,24 @@ def login(client: Any, email: str, password: str = PASSWORD) -> Any:
     )
 
 
+@contextmanager
+def logged_in(server: str, email: str, password: str = PASSWORD) -> Iterator[httpx.Client]:
+    """An HTTP client on `server`, logged in as `email`; it does not follow redirects, so tests see them."""
+    with httpx.Client(base_url=server, timeout=120, follow_redirects=False) as client:
+        assert login(client, email, password).status_code == 303
+        yield client
+
+
+def log_in(page: Page, server: str, email: str, password: str = PASSWORD) -> None:
+    """Log the browser in through the login form, and wait for the answer: a page opened before it
+    arrives would have no session yet."""
+    page.goto(f"{server}/login")
+    page.get_by_label("E-postadress").fill(email)
+    page.get_by_label("Lösenord").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Logga in").click()
+
+
 def seed_accounts(env: dict[str, str], accounts: list[tuple[str, str]], password: str = PASSWORD) -> None:
     """Create accounts `(email, role)` in-process (fast; the CLI itself is tested in test_auth.py)."""
     from intake.db import create_db_engine
@@ -176,3 +195,26 @@ def seed_accounts(env: dict[str, str], accounts: list[tuple[str, str]], password
             create(engine, email, Role(role), password, settings.auth, name=name, actor="test")
     finally:
         engine.dispose()
+
+
+# --- the intake form over HTTP ---
+
+
+class Receipt(NamedTuple):
+    """What the receipt page after the intake form shows: the reference, and the follow link if any."""
+
+    response: httpx.Response
+    reference: str
+    follow_link: str | None
+
+
+def send_intake_form(client: httpx.Client, **fields: str) -> Receipt:
+    """Send the intake form at `/` with `fields` (`text`, `title`, `submitter_email`, ...) as a
+    browser does, CSRF token included; assert the receipt (201) and read it."""
+    form = client.get("/")
+    sent = client.post("/", data={**fields, "_csrf_token": csrf_token(form.text)})
+    assert sent.status_code == 201, sent.text
+    reference = re.search(r'id="reference">([^<]+)<', sent.text)
+    assert reference, sent.text
+    link = re.search(r'id="follow-link" href="([^"]+)"', sent.text)
+    return Receipt(sent, reference.group(1), link.group(1) if link else None)

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,6 +34,33 @@ def cli(
         timeout=300,
         check=False,
     )
+
+
+def app_env(
+    data_dir: Path,
+    database_url: str | None = None,
+    *,
+    accounts: Sequence[tuple[str, str]] = (),
+    **settings: str,
+) -> dict[str, str]:
+    """The environment of the app under test, with the staff `accounts` (email, role) created in its database.
+
+    The app gets a data dir of its own and a database: `database_url` (on SQLite or PostgreSQL, e.g.
+    the `module_database_url` fixture), else a SQLite file in `data_dir`. It polls for LLM jobs
+    without a pause, so that no test waits on the poller. `settings` are more variables on top
+    (`BEREDNING_PUBLIC_BASE_URL="http://beredning.test"`).
+    """
+    env = {
+        "BEREDNING_DATA_DIR": str(data_dir),
+        "BEREDNING_DATABASE__URL": database_url or f"sqlite:///{data_dir / 'app.sqlite3'}",
+        "BEREDNING_LLM__POLL_SECONDS": "0",
+        **settings,
+    }
+    if accounts:
+        from tests.browser import seed_accounts
+
+        seed_accounts(env, list(accounts))
+    return env
 
 
 @contextmanager

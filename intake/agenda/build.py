@@ -147,9 +147,13 @@ def _drafts(session: Session, ids: list[int]) -> dict[int | None, DraftRow]:
 def _warnings(
     session: Session, rows: Iterable[Submission], refs: dict[str, Submission]
 ) -> dict[str, list[DuplicateWarning]]:
-    """Collect each agenda item's undismissed duplicate candidates, stored on either side."""
+    """Collect each agenda item's pending and confirmed duplicate candidates, stored on either side.
+
+    Dismissed and linked candidates are not duplicates (linked: related work, not the same need),
+    so the forum is not warned about them.
+    """
     by_id = {r.id: r for r in rows}
-    live = col(DuplicateCandidate.decision) != Decision.DISMISSED
+    live = col(DuplicateCandidate.decision).in_([Decision.PENDING, Decision.CONFIRMED])
     own = session.exec(
         select(DuplicateCandidate).where(col(DuplicateCandidate.submission_id).in_(list(by_id))).where(live)
     ).all()

@@ -271,6 +271,44 @@ def _notes(result: SimilarBenchResult) -> list[str]:
     return notes
 
 
+@bench.command("pages")
+@click.option("--items", type=click.IntRange(1, 200_000), default=10_000, show_default=True)
+@click.option("--requests", "count", type=click.IntRange(10, 5000), default=200, show_default=True)
+@click.option(
+    "--database-url",
+    default=None,
+    help="An EMPTY PostgreSQL database to measure on (default: fresh SQLite in a temporary directory).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@pass_ctx
+def pages_bench(ctx: CliContext, items: int, count: int, database_url: str | None, as_json: bool) -> None:
+    """Time the staff pages (queue, item) over HTTP with N items in the database: p50/p95/p99."""
+    from intake.benchmark import BenchError, BenchInputError
+    from intake.benchmark.pages import run_pages
+
+    try:
+        result = run_pages(
+            ctx.settings, items, count, database_url=database_url, say=lambda m: click.echo(m, err=True)
+        )
+    except (BenchError, BenchInputError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+        return
+    click.echo(
+        f"{result.items} items on {result.database}; seeded in {result.seed_seconds} s, "
+        f"warm after {result.ready_seconds} s"
+    )
+    click.echo(f"{'page':<8}{'requests':>10}{'errors':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
+    for page in result.pages:
+        p = page.percentiles
+        click.echo(
+            f"{page.page:<8}{page.requests:>10}{page.errors:>8}"
+            f"{_cell(p.p50, '.1f'):>10}{_cell(p.p95, '.1f'):>10}{_cell(p.p99, '.1f'):>10}"
+        )
+    click.echo(f"peak RSS of the app: {_cell(result.peak_rss_mb, '.0f')} MB")
+
+
 def register(main: click.Group) -> None:
     """Add the `bench` group to the CLI."""
     main.add_command(bench)

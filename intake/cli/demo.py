@@ -25,7 +25,7 @@ def load(ctx: CliContext, file: Path) -> None:
     Each is triaged here (masked, indexed, compared with the portfolio and the other submissions,
     drafted) and then handled as its entry says, so that the queue and the agendas have content.
     """
-    from flows.triage_steps import TriageServices, run_in_process
+    from flows.triage_steps import run_in_process, triage_services
     from intake.services.demo import DemoFileInvalid, load_demo, read_demo_file
 
     try:
@@ -36,7 +36,9 @@ def load(ctx: CliContext, file: Path) -> None:
 
     def triage(submission_id: int) -> str:
         # the similarity service (and its model) is only loaded when there is something to add
-        return run_in_process(TriageServices(ctx.engine, ctx.similarity, drafting), submission_id)
+        return run_in_process(
+            triage_services(ctx.settings, ctx.engine, ctx.similarity, drafting), submission_id
+        )
 
     report = load_demo(
         ctx.engine, demo_file, ctx.settings.intake, triage, drafting.process, drafting.checklists

@@ -4,6 +4,11 @@ Reads the two formats of `data/eval/FORMAT.md`; the metrics are defined in
 `retrieval.evaluation._metrics`. `hybrid`, `dense` and `lexical` use the service's settings
 (embedder, weights, flag threshold); `decidim` and `fider` run on PostgreSQL in a scratch schema
 that is dropped afterwards.
+
+Embeddings are cached on disk between runs (`--cache-dir`, `$BEREDNING_EVAL_CACHE`, default
+`<data_dir>/cache/embeddings`; keyed by embedder id, role and text hash, see
+`retrieval.evaluation.DiskEmbeddingCache`), so a second run of the same file embeds nothing;
+`--no-cache` embeds everything again.
 """
 
 from __future__ import annotations
@@ -36,15 +41,27 @@ GROUP_COLUMNS = (
 METHOD_CHOICES = ("hybrid", "dense", "lexical", "decidim", "fider", "all")
 
 
+def _cache_root(ctx: CliContext, cache_dir: Path | None, no_cache: bool) -> Path | None:
+    if no_cache:
+        return None
+    return cache_dir if cache_dir is not None else ctx.settings.data_dir / "cache" / "embeddings"
+
+
 @contextmanager
-def _scorers(ctx: CliContext, names: list[str], pg_url: str, lang: str) -> Iterator[list[Scorer]]:
-    """Build the named scorers; the PostgreSQL ones share one scratch schema, dropped on exit."""
+def _scorers(
+    ctx: CliContext, names: list[str], pg_url: str, lang: str, cache: Path | None = None
+) -> Iterator[list[Scorer]]:
+    """Build the named scorers; the PostgreSQL ones share one scratch schema, dropped on exit.
+
+    With `cache`, the embedder's vectors are read from and written to that directory.
+    """
     from intake.services.similarity import score_model_for
     from retrieval.embedders import embedder_from_config
     from retrieval.evaluation import (
         CachingEmbedder,
         DecidimScorer,
         DenseScorer,
+        DiskEmbeddingCache,
         FiderScorer,
         HybridScorer,
         LexicalScorer,
@@ -56,7 +73,9 @@ def _scorers(ctx: CliContext, names: list[str], pg_url: str, lang: str) -> Itera
         engine = None
         e, sim = ctx.settings.embedding, ctx.settings.similarity
         # one embedder for every method that needs it: the model loads once per run
-        embedder = CachingEmbedder(embedder_from_config(e.backend, e.model, e.device, e.batch_size))
+        base = embedder_from_config(e.backend, e.model, e.device, e.batch_size)
+        disk = DiskEmbeddingCache(cache, base.model_id) if cache is not None else None
+        embedder = CachingEmbedder(base, disk)
         try:
             model = score_model_for(sim, embedder)
         except ValueError as exc:
@@ -148,6 +167,14 @@ def _common(function: Callable[..., None]) -> Callable[..., None]:
             default=None,
             help="PostgreSQL for decidim and fider (default the local server's `test` database).",
         ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            envvar="BEREDNING_EVAL_CACHE",
+            default=None,
+            help="Embedding cache between runs (default <data_dir>/cache/embeddings).",
+        ),
+        click.option("--no-cache", is_flag=True, help="Embed everything again; read and write no cache."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -191,6 +218,8 @@ def pairs_command(
     limit: int | None,
     as_json: bool,
     pg_url: str | None,
+    cache_dir: Path | None,
+    no_cache: bool,
     lang: str,
 ) -> None:
     """Spearman and flagging F1 on a `*.pairs.jsonl` file (first N lines with --limit)."""
@@ -201,7 +230,8 @@ def pairs_command(
     except FormatError as exc:
         raise click.ClickException(str(exc)) from exc
     pairs = pairs[:limit] if limit else pairs
-    with _scorers(ctx, _names(method), pg_url or DEFAULT_PG_URL, lang) as scorers:
+    cache = _cache_root(ctx, cache_dir, no_cache)
+    with _scorers(ctx, _names(method), pg_url or DEFAULT_PG_URL, lang, cache) as scorers:
         results = [_checked(s.name, partial(evaluate_pairs, s, pairs, threshold)) for s in scorers]
     _report(results, PAIR_COLUMNS, as_json, f"{file.name}: {len(pairs)} pairs")
 
@@ -217,6 +247,8 @@ def groups_command(
     limit: int | None,
     as_json: bool,
     pg_url: str | None,
+    cache_dir: Path | None,
+    no_cache: bool,
 ) -> None:
     """Leave-one-out recall@k, MRR and flagging on a `*.groups.jsonl` file.
 
@@ -229,7 +261,8 @@ def groups_command(
     except FormatError as exc:
         raise click.ClickException(str(exc)) from exc
     items = first_groups(items, limit) if limit else items
-    with _scorers(ctx, _names(method), pg_url or DEFAULT_PG_URL, "sv") as scorers:
+    cache = _cache_root(ctx, cache_dir, no_cache)
+    with _scorers(ctx, _names(method), pg_url or DEFAULT_PG_URL, "sv", cache) as scorers:
         results = [_checked(s.name, partial(evaluate_groups, s, items, threshold)) for s in scorers]
     _report(results, GROUP_COLUMNS, as_json, f"{file.name}: {len(items)} items")
 

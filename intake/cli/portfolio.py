@@ -136,7 +136,11 @@ def export(ctx: CliContext, file: Path, fmt: str | None, delimiter: str, encodin
 
 
 @portfolio.command("list")
-@click.option("--search", metavar="TEXT", help="Only items whose Nr, title or text contains TEXT.")
+@click.option(
+    "--search",
+    metavar="TEXT",
+    help="Only items where every word of TEXT is in the Nr, title, project number or text.",
+)
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(min=1))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @pass_ctx

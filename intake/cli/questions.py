@@ -32,16 +32,28 @@ def _user() -> str:
 def ask(ctx: CliContext, reference: str, gap: str, question: str | None, actor: str | None) -> None:
     """Ask the submitter of REFERENCE about one open gap; the answer is owed until recorded."""
     from intake.drafting.checklists import ChecklistFileError, load_checklists
-    from intake.services import questions
+    from intake.services import notify, questions
 
+    mailed: list[str] = []
+    hook = notify.question_by_mail(ctx.engine, ctx.settings)
     try:
         checklists = load_checklists(ctx.settings.checklists_file)
         asked = questions.ask(
-            ctx.engine, reference, gap, actor or _user(), question=question, checklists=checklists
+            ctx.engine,
+            reference,
+            gap,
+            actor or _user(),
+            question=question,
+            checklists=checklists,
+            notify=lambda q: mailed.append(hook(q)),
         )
     except (questions.QuestionError, ChecklistFileError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{reference.strip().upper()}: frågat / asked about {asked.gap_key}: {asked.question}")
+    # on stderr: stdout stays the one line scripts read
+    click.echo(
+        f"e-post till inskickaren / mail to the submitter: {mailed[0] if mailed else 'not tried'}", err=True
+    )
 
 
 @click.command("answer")

@@ -243,7 +243,7 @@ def _local_runner(ctx: CliContext) -> Worker:
     from flows import triage, triage_steps
     from intake.services import jobs
 
-    triage_steps.bind(triage_steps.TriageServices(ctx.engine, ctx.similarity, ctx.drafting))
+    triage_steps.bind(triage_steps.triage_services(ctx.settings, ctx.engine, ctx.similarity, ctx.drafting))
     return jobs.Worker(ctx.engine, triage.run_job, name=f"cli:{jobs.worker_name()}")
 
 

@@ -73,7 +73,7 @@ def worker(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    triage_steps.bind(triage_steps.TriageServices(ctx.engine, ctx.similarity, ctx.drafting))
+    triage_steps.bind(triage_steps.triage_services(ctx.settings, ctx.engine, ctx.similarity, ctx.drafting))
     settings = ctx.settings.jobs
     interval = interval if interval is not None else settings.poll_seconds
     runner = jobs.Worker(

@@ -118,6 +118,10 @@ class Step(BaseModel):
     name: Label
     board_column: Label
     forum: str | None = None
+    about: Label | None = Field(
+        default=None,
+        description="What being here means, in plain words for the submitter (shown on their follow page).",
+    )
     remind_after_days: int | None = Field(
         default=None,
         ge=0,
@@ -157,6 +161,10 @@ class State(BaseModel):
 
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: Label
+    about: Label | None = Field(
+        default=None,
+        description="What being here means, in plain words for the submitter (shown on their follow page).",
+    )
 
 
 class Move(BaseModel):
@@ -287,6 +295,11 @@ class ProcessDefinition(BaseModel):
         if key not in places:
             raise KeyError(f"unknown step or state {key!r}; known: {', '.join(places)}")
         return places[key]
+
+    def place_about(self, key: str) -> Label | None:
+        """Return what being in step or state `key` means for the submitter; None if the file does not say."""
+        places = {s.key: s.about for s in self.steps} | {s.key: s.about for s in self.transitions.states}
+        return places.get(key)
 
     def match_place(self, text: str) -> str | None:
         """Find the key of the step or state that `text` names, as `match_step` does."""

@@ -4,7 +4,8 @@ Never to a machine (only submissions are acknowledged, and automatic mails never
 submissions), at most `acks_per_address_per_day` per address and UTC day, counted in the
 database so that every process shares the count. The Message-ID of the acknowledgement is stored
 before it is sent: a reply to it then finds its submission. Reply-To is the shared mailbox, so
-the reply comes back through intake.
+the reply comes back through intake. With `public_base_url` set, it carries a new follow link, so
+the submitter can see the status and answer questions without an account.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import logging
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from intake import outbox
 from intake.mail import store
 from intake.models import InboundMail
+from intake.services import follow, submissions
 from intake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -24,16 +27,34 @@ log = logging.getLogger(__name__)
 _TABLE: sa.Table = InboundMail.__table__  # type: ignore[attr-defined]
 
 
-def _body(reference: str, title: str | None) -> str:
+def _body(reference: str, title: str | None, link: str | None = None) -> str:
     about = f" ({title})" if title else ""
+    follow_sv = follow_en = ""
+    if link:
+        follow_sv = f"Följ förslaget och svara på DigIT:s frågor här (länken är personlig):\n{link}\n\n"
+        follow_en = f"Follow your idea and answer DigIT's questions here (the link is personal):\n{link}\n\n"
     return (
         f"Hej!\n\nTack för ditt förslag{about}. Det har tagits emot och fått referensen {reference}.\n"
         "DigIT läser det och återkommer. Svara på det här mejlet om du vill lägga till något; "
-        "ange gärna referensen.\n\n"
+        f"ange gärna referensen.\n\n{follow_sv}"
         f"Hello,\n\nThank you for your suggestion. It has been received with the reference {reference}.\n"
         "DigIT will read it and get back to you. Reply to this mail to add anything; please keep the "
-        "reference.\n\nBeredning (automatiskt meddelande / automatic message)\n"
+        f"reference.\n\n{follow_en}Beredning (automatiskt meddelande / automatic message)\n"
     )
+
+
+def _follow_link(engine: Engine, settings: Settings, reference: str) -> str | None:
+    """A new follow link for the mail, or None: no public address configured, or the database failed."""
+    if not settings.public_base_url:
+        return None
+    try:
+        submission = submissions.get_by_reference(engine, reference)
+        if submission is None or submission.id is None:
+            return None
+        return follow.mail_url(settings, follow.issue(engine, submission.id))
+    except SQLAlchemyError as exc:  # the acknowledgement goes without the link
+        log.warning("no follow link for %s: %s", reference, exc)
+        return None
 
 
 def acknowledge(
@@ -63,7 +84,7 @@ def acknowledge(
         if in_reply_to and not any(c.isspace() for c in in_reply_to):
             message["In-Reply-To"] = f"<{in_reply_to}>"
             message["References"] = f"<{in_reply_to}>"
-        message.set_content(_body(reference, title))
+        message.set_content(_body(reference, title, _follow_link(engine, settings, reference)))
         ack_id = str(message["Message-ID"]).strip().strip("<>")
         _update(engine, mail_id, ack_message_id=ack_id[:500])
         try:

@@ -1,4 +1,4 @@
-"""Store imported portfolio rows and read items back for export, listing and pages.
+"""Store imported portfolio rows and read items back for export, listing, search and pages.
 
 An import upserts by Nr. A row that says what the database already says is left alone, so
 `updated_at` moves only on a real change and the search index is not rebuilt for nothing. Every
@@ -7,15 +7,16 @@ created or changed item gets one audit event with the values before and after.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.db import session_scope
-from intake.models import PortfolioItem, utcnow
+from intake.models import Decision, Draft, DuplicateCandidate, ItemKind, PortfolioItem, Submission, utcnow
 from intake.portfolio.reader import ParsedRow, RowError
 from intake.services import audit
 
@@ -185,25 +186,177 @@ def export_items(engine: Engine) -> list[PortfolioItem]:
 def list_items(
     engine: Engine, search: str | None = None, limit: int = 50, offset: int = 0
 ) -> list[PortfolioItem]:
-    """Return one page of items ordered by Nr, those containing `search` when given."""
-    return _matching(engine, search)[offset : offset + limit]
+    """Return one page of items ordered by Nr, those containing every word of `search` when given."""
+    return browse(engine, PortfolioQuery(search=search or "", limit=limit, offset=offset), facets=False).items
 
 
 def count_items(engine: Engine, search: str | None = None) -> int:
     """Return how many items `list_items` pages through."""
-    return len(_matching(engine, search))
+    return browse(engine, PortfolioQuery(search=search or "", limit=0), facets=False).total
 
 
-def _matching(engine: Engine, search: str | None) -> list[PortfolioItem]:
-    # Filtered in Python: SQLite's LIKE ignores case for ASCII only ("Öka" would miss "öka"),
-    # and a portfolio holds hundreds of items, not millions.
-    items = export_items(engine)
-    wanted = " ".join((search or "").split()).casefold()
-    if not wanted:
-        return items
-    return [item for item in items if wanted in _haystack(item)]
+NO_FOCUS = "none"
+"""The focus area filter value for items that have none."""
+
+SORTS: tuple[str, ...] = ("nr", "newest", "cost")
+"""Orders a list may take: by Nr, newest year first, highest cost first (each then by Nr)."""
+
+SEARCHED = ("nr", "title", "project_number", "description")
+"""The columns a search looks in."""
 
 
-def _haystack(item: PortfolioItem) -> str:
-    parts = (item.nr, item.title, item.project_number, item.description, item.cost_text)
-    return " ".join(" ".join(p.split()) for p in parts if p).casefold()
+@dataclass(frozen=True)
+class PortfolioQuery:
+    """Which items to show: words to find, filters, an order and one page of `limit` items.
+
+    `focus_area` is a focus area key, `NO_FOCUS`, or empty for all; `year` None means every year.
+    """
+
+    search: str = ""
+    focus_area: str = ""
+    year: int | None = None
+    sort: str = "nr"
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass
+class PortfolioPage:
+    """One page of matching items, how many match in all, and the years there are to choose from."""
+
+    items: list[PortfolioItem]
+    total: int
+    years: list[int] = field(default_factory=list)
+
+
+def browse(engine: Engine, query: PortfolioQuery, *, facets: bool = True) -> PortfolioPage:
+    """Return the page of items `query` asks for, filtered, searched and ordered in SQL.
+
+    With `facets`, also every year that some item has (for the year filter's choices).
+    """
+    with session_scope(engine) as session:
+        conditions = _conditions(session, query)
+        total = session.exec(select(sa.func.count()).select_from(PortfolioItem).where(*conditions)).one()
+        items: list[PortfolioItem] = []
+        if query.limit > 0:
+            statement = (
+                select(PortfolioItem)
+                .where(*conditions)
+                .order_by(*_order(query.sort))
+                .offset(max(0, query.offset))
+                .limit(query.limit)
+            )
+            items = list(session.exec(statement))
+        years: list[int] = []
+        if facets:
+            found = session.exec(
+                select(col(PortfolioItem.year)).where(col(PortfolioItem.year).is_not(None)).distinct()
+            )
+            years = sorted((y for y in found if y is not None), reverse=True)
+    return PortfolioPage(items=items, total=int(total), years=years)
+
+
+def like_pattern(word: str) -> str:
+    """Return a LIKE pattern that finds `word` anywhere, its `%`, `_` and `\\` taken literally."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(session: Session, query: PortfolioQuery) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if query.focus_area == NO_FOCUS:
+        conditions.append(col(PortfolioItem.focus_area).is_(None))
+    elif query.focus_area:
+        conditions.append(col(PortfolioItem.focus_area) == query.focus_area)
+    if query.year is not None:
+        conditions.append(col(PortfolioItem.year) == query.year)
+    words = query.search.split()
+    if words:
+        fold = _case_folding(session)
+        columns = [col(getattr(PortfolioItem, name)) for name in SEARCHED]
+        for word in words:
+            # Every word must occur somewhere: "heroma timvikarie" finds the item with both.
+            pattern = like_pattern(word)
+            conditions.append(sa.or_(*(fold(column, pattern) for column in columns)))
+    return conditions
+
+
+def _case_folding(session: Session) -> Callable[[Any, str], sa.ColumnElement[bool]]:
+    """Return a case-blind LIKE test for this database, Swedish letters included.
+
+    PostgreSQL's ILIKE folds case by the database's LC_CTYPE (a UTF-8 locale folds Ö to ö).
+    SQLite's LIKE folds ASCII letters only, so there both sides go through Python's `casefold`,
+    registered on the connection at hand (cheap, and a pooled connection may be new).
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return lambda column, pattern: column.ilike(pattern, escape="\\")
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    raw.create_function(_FOLD, 1, _casefold, deterministic=True)
+    return lambda column, pattern: sa.func.beredning_casefold(column).like(pattern.casefold(), escape="\\")
+
+
+_FOLD = "beredning_casefold"
+
+
+def _casefold(value: object) -> str | None:
+    return value.casefold() if isinstance(value, str) else None
+
+
+def _order(sort: str) -> list[Any]:
+    nr = col(PortfolioItem.nr)
+    if sort == "newest":
+        # items without a year last, on both databases (they order NULL differently)
+        return [col(PortfolioItem.year).is_(None), col(PortfolioItem.year).desc(), nr]
+    if sort == "cost":
+        return [col(PortfolioItem.cost_sek).is_(None), col(PortfolioItem.cost_sek).desc(), nr]
+    return [nr]
+
+
+@dataclass(frozen=True)
+class FlaggedBy:
+    """An open submission that has this portfolio item among its duplicate candidates."""
+
+    reference: str
+    title: str | None
+    step: str
+    score: float
+    decision: str
+
+
+def flagged_by(engine: Engine, nr: str, open_steps: Collection[str]) -> list[FlaggedBy]:
+    """Return the submissions in `open_steps` whose candidate `nr` is not dismissed, best score first.
+
+    Staff use it on the item page: people who asked for what this initiative already does.
+    """
+    draft_title = col(Draft.content)["title"]["value"].as_string()
+    statement = (
+        sa.select(
+            col(Submission.reference),
+            sa.func.coalesce(col(Submission.title), draft_title),
+            col(Submission.step),
+            col(DuplicateCandidate.score),
+            col(DuplicateCandidate.decision),
+        )
+        .select_from(DuplicateCandidate)
+        .join(Submission, col(Submission.id) == col(DuplicateCandidate.submission_id))
+        .outerjoin(Draft, col(Draft.submission_id) == col(Submission.id))
+        .where(col(DuplicateCandidate.other_kind) == ItemKind.PORTFOLIO)
+        .where(col(DuplicateCandidate.other_key) == nr)
+        .where(col(DuplicateCandidate.decision) != Decision.DISMISSED)
+        .where(col(Submission.step).in_(list(open_steps)))
+        .order_by(col(DuplicateCandidate.score).desc(), col(Submission.reference))
+    )
+    with session_scope(engine) as session:
+        rows = session.execute(statement).all()
+    return [
+        FlaggedBy(
+            reference=reference,
+            title=title,
+            step=step,
+            score=float(score),
+            decision=str(getattr(decision, "value", decision)),
+        )
+        for reference, title, step, score, decision in rows
+    ]

@@ -9,6 +9,7 @@ an audit event in its own transaction. The review pages of a later issue use thi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -37,8 +38,13 @@ def ask(
     checklists: ChecklistConfig | None = None,
     lang: str = "sv",
     now: datetime | None = None,
+    notify: Callable[[GapQuestion], object] | None = None,
 ) -> GapQuestion:
     """Ask the submitter of `reference` about gap `gap`; the question defaults to the draft's or checklist's.
+
+    `notify` is called with the question once it is committed, to tell the submitter (see
+    `intake.services.notify.question_by_mail`); it must not raise, so the question stands whatever
+    becomes of the mail.
 
     Raises:
         QuestionError: no such submission, an unknown gap, an empty or too long question, or a
@@ -75,6 +81,8 @@ def ask(
             changes={"gap": key, "question_id": asked.id},
             note=text,
         )
+    if notify is not None:
+        notify(asked)
     return asked
 
 

@@ -9,6 +9,7 @@ one the check saw, so two people moving one item at once cannot both succeed.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -197,14 +198,8 @@ def resolve_duplicate(
         raise ValueError("a candidate is resolved by confirming or dismissing it")
     with session_scope(engine) as session:
         submission = _get(session, reference)
-        wanted = other_key.strip().casefold()
-        candidates = session.exec(
-            select(DuplicateCandidate).where(col(DuplicateCandidate.submission_id) == submission.id)
-        ).all()
-        candidate = next((c for c in candidates if c.other_key.casefold() == wanted), None)
-        if candidate is None:
-            raise SubmissionNotFound(f"{submission.reference} has no duplicate candidate {other_key}")
-        _set_decision(session, submission, candidate, decision, actor)
+        candidate = find_candidate(session, submission, other_key)
+        set_candidate_decision(session, submission, candidate, decision, actor)
     return candidate
 
 
@@ -307,12 +302,22 @@ def _confirm_candidate(
         .where(col(DuplicateCandidate.other_key) == merge[1])
     ).first()
     if candidate is not None and candidate.decision == Decision.PENDING:
-        _set_decision(session, submission, candidate, Decision.CONFIRMED, actor)
+        set_candidate_decision(session, submission, candidate, Decision.CONFIRMED, actor)
 
 
-def _set_decision(
-    session: Session, submission: Submission, candidate: DuplicateCandidate, decision: Decision, actor: str
+def set_candidate_decision(
+    session: Session,
+    submission: Submission,
+    candidate: DuplicateCandidate,
+    decision: Decision,
+    actor: str,
+    *,
+    note: str | None = None,
 ) -> None:
+    """Record a decision on `candidate` with its audit event, and the reviewer's note on it.
+
+    Public for `intake.services.merging`, which decides candidates inside its own transaction.
+    """
     before = candidate.decision
     candidate.decision = decision
     candidate.decided_by = actor
@@ -328,7 +333,38 @@ def _set_decision(
             "candidate": f"{candidate.other_kind.value}:{candidate.other_key}",
             "decision": [before, decision],
         },
+        note=note,
     )
+
+
+def _guarded_step_update(
+    session: Session, submission: Submission, source: str, target: str, *, what_sv: str, what_en: str
+) -> datetime:
+    """Move `submission` from step `source` to `target` only if it is still at `source`; return the time.
+
+    The `WHERE step = source` guard makes two concurrent moves of one item fail instead of both
+    succeeding; `what_sv`/`what_en` name the refused move in the error.
+
+    Raises:
+        TransitionRefused: someone else moved the item meanwhile.
+    """
+    now = utcnow()
+    changed = session.exec(
+        update(Submission)
+        .where(col(Submission.id) == submission.id)
+        .where(col(Submission.step) == source)
+        .values(step=target, updated_at=now)
+    )
+    if changed.rowcount != 1:
+        raise TransitionRefused(
+            submission.reference,
+            what_sv,
+            what_en,
+            [Blocker("moved_meanwhile", "någon annan flyttade nyss ärendet", "someone else just moved it")],
+        )
+    set_committed_value(submission, "step", target)
+    set_committed_value(submission, "updated_at", now)
+    return now
 
 
 def _apply(
@@ -345,22 +381,14 @@ def _apply(
 ) -> StepChange:
     """Change the step if it is still the one checked, and write the history row and the audit event."""
     assert result.move is not None and submission.id is not None
-    now = utcnow()
-    changed = session.exec(
-        update(Submission)
-        .where(col(Submission.id) == submission.id)
-        .where(col(Submission.step) == result.source)
-        .values(step=result.target, updated_at=now)
+    now = _guarded_step_update(
+        session,
+        submission,
+        result.source,
+        result.target,
+        what_sv=f"flytten till {result.target}",
+        what_en=f"the move to {result.target}",
     )
-    if changed.rowcount != 1:
-        raise TransitionRefused(
-            submission.reference,
-            f"flytten till {result.target}",
-            f"the move to {result.target}",
-            [Blocker("moved_meanwhile", "någon annan flyttade nyss ärendet", "someone else just moved it")],
-        )
-    set_committed_value(submission, "step", result.target)
-    set_committed_value(submission, "updated_at", now)
     reason = (reason or "").strip() or None
     change = StepChange(
         submission_id=submission.id,
@@ -399,3 +427,116 @@ def _apply(
         note=reason,
     )
     return change
+
+
+# --- merging ---
+# Public building blocks for `intake.services.merging` (the review page's merge and undo), so that
+# it reuses this module's checks, merge-target rules and guarded update instead of copying them.
+
+
+def load_submission(session: Session, reference: str) -> Submission:
+    """Return the submission `reference` names, in `session` (raises SubmissionNotFound)."""
+    return _get(session, reference)
+
+
+def find_candidate(session: Session, submission: Submission, other_key: str) -> DuplicateCandidate:
+    """Return the duplicate candidate `other_key` (a reference or Nr, any case) of `submission`.
+
+    Raises:
+        SubmissionNotFound: the submission has no such candidate.
+    """
+    wanted = other_key.strip().casefold()
+    candidates = session.exec(
+        select(DuplicateCandidate).where(col(DuplicateCandidate.submission_id) == submission.id)
+    ).all()
+    found = next((c for c in candidates if c.other_key.casefold() == wanted), None)
+    if found is None:
+        raise SubmissionNotFound(f"{submission.reference} has no duplicate candidate {other_key}")
+    return found
+
+
+def apply_merge(
+    session: Session,
+    process: ProcessDefinition,
+    checklists: ChecklistConfig,
+    submission: Submission,
+    into: str,
+    actor: str,
+    *,
+    reason: str | None = None,
+) -> tuple[StepChange, tuple[ItemKind, str]]:
+    """Make the process's merge move for `submission` into `into`, checked and guarded like `move`.
+
+    Returns the step change (flushed, so it has its id) and the merge target (kind, key).
+
+    Raises:
+        TransitionRefused: the target is unknown, itself or merged already; the process has no merge
+            from where the item is; or someone else moved the item meanwhile.
+    """
+    facts = _facts(session, process, checklists, submission)
+    merge = _merge_target(session, process, submission, into)
+    merge_key = f"{merge[0].value}:{merge[1]}"
+    targets = [c.target for c in options(process, facts) if c.move is not None and c.move.kind == "merge"]
+    if not targets:
+        raise TransitionRefused(
+            submission.reference,
+            f"sammanslagningen med {merge[1]}",
+            f"the merge into {merge[1]}",
+            [
+                Blocker(
+                    "no_move",
+                    f"processen har ingen sammanslagning från {facts.step}",
+                    f"the process has no merge from {facts.step}",
+                )
+            ],
+        )
+    result = check(process, facts, targets[0], reason=reason, merge_into=merge_key)
+    refuse_unless_allowed(process, facts, [result])
+    change = _apply(session, submission, result, actor, reason=reason, merge=merge)
+    session.flush()
+    return change, merge
+
+
+def step_back(
+    session: Session, submission: Submission, change: StepChange, actor: str, *, kind: str, reason: str
+) -> StepChange:
+    """Undo `change`, the item's latest move: back from where it went to where it came from.
+
+    Not a move of the process (an undo is not a decision), so no guard applies; the update is
+    guarded like `_apply`, so two people undoing at once cannot both succeed.
+
+    Raises:
+        TransitionRefused: someone else moved the item meanwhile.
+    """
+    assert submission.id is not None
+    now = _guarded_step_update(
+        session,
+        submission,
+        change.to_step,
+        change.from_step,
+        what_sv=f"flytten tillbaka till {change.from_step}",
+        what_en=f"the move back to {change.from_step}",
+    )
+    back = StepChange(
+        submission_id=submission.id,
+        from_step=change.to_step,
+        to_step=change.from_step,
+        kind=kind,
+        actor=actor,
+        reason=reason,
+        at=now,
+    )
+    session.add(back)
+    audit.record(
+        session,
+        actor=actor,
+        action="submission.moved",
+        entity_kind="submission",
+        entity_key=submission.reference,
+        changes={"step": [change.to_step, change.from_step], "kind": kind, "undoes": change.id},
+        note=reason,
+    )
+    return back
+
+
+# --- end merging ---

@@ -102,7 +102,9 @@ class JobRunner:
         drafting = services.drafting or drafting_from_settings(
             services.settings, services.engine, services.process
         )
-        triage_steps.bind(triage_steps.TriageServices(services.engine, services.similarity, drafting))
+        triage_steps.bind(
+            triage_steps.triage_services(services.settings, services.engine, services.similarity, drafting)
+        )
         settings = services.settings.jobs
         worker = jobs.Worker(
             services.engine,

@@ -48,6 +48,18 @@ SV: dict[str, str] = {
     "send_another": "Skicka en idé till",
     "suggestions_live": "Liknande initiativ medan du skriver",
     "untitled": "(utan rubrik)",
+    "receipt_follow_heading": "Följ ditt förslag",
+    "receipt_follow_text": (
+        "Spara länken. Där ser du hur det går för förslaget och svarar på DigIT:s frågor, utan konto. "
+        "Länken är personlig: dela den inte."
+    ),
+    "suggestions_hint": (
+        "Öppna ett initiativ för att läsa mer (det öppnas i en ny flik, så din text finns kvar här)."
+    ),
+    "suggestions_count_one": "1 liknande initiativ eller idé hittades.",
+    "suggestions_count_many": "{n} liknande initiativ eller idéer hittades.",
+    "suggestions_count_none": "Inget liknande hittades än.",
+    "new_tab": "öppnas i ny flik",
 }
 
 EN: dict[str, str] = {
@@ -87,6 +99,16 @@ EN: dict[str, str] = {
     "send_another": "Send another idea",
     "suggestions_live": "Similar initiatives while you type",
     "untitled": "(untitled)",
+    "receipt_follow_heading": "Follow your idea",
+    "receipt_follow_text": (
+        "Keep the link. There you see how your idea is doing and answer DigIT's questions, with no "
+        "account. The link is personal: do not share it."
+    ),
+    "suggestions_hint": "Open an initiative to read more (it opens in a new tab, so your text stays here).",
+    "suggestions_count_one": "1 similar initiative or idea found.",
+    "suggestions_count_many": "{n} similar initiatives or ideas found.",
+    "suggestions_count_none": "Nothing similar found yet.",
+    "new_tab": "opens in a new tab",
 }
 
 CATALOGUES = {"sv": SV, "en": EN}

@@ -9,10 +9,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import URLEncodedBody
 from litestar.response import Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_422_UNPROCESSABLE_ENTITY
+from sqlalchemy.exc import SQLAlchemyError
 
 from intake.domain.submission import FieldProblem, NewSubmission, SubmissionInvalid
 from intake.models import Channel
-from intake.services import submissions
+from intake.services import follow, submissions
 from intake.web.i18n import pick_language, translator
 from intake.web.schemas import MatchOut
 from intake.web.state import Services
@@ -49,6 +50,7 @@ class ReceiptPage:
     reference: str
     similar: list[MatchOut]
     retry: bool
+    follow_url: str | None = None
 
 
 def _lang(request: Request[Any, Any, Any], services: Services) -> str:
@@ -59,11 +61,14 @@ def _lang(request: Request[Any, Any, Any], services: Services) -> str:
     )
 
 
-def _render(name: str, page: FormPage | ReceiptPage, status_code: int = 200) -> Template:
+def _render(
+    name: str, page: FormPage | ReceiptPage, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Template:
     response = Template(
         template_name=name,
         context={"page": page, "t": translator(page.lang), "lang": page.lang},
         status_code=status_code,
+        headers=headers,
     )
     response.set_cookie(LANG_COOKIE, page.lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
     return response
@@ -78,6 +83,11 @@ class IntakePages(Controller):
     @get("/", sync_to_thread=False)
     def form(self, request: Request[Any, Any, Any], services: Services) -> Template:
         page = FormPage(lang=_lang(request, services), max_text=services.settings.intake.max_text_chars)
+        # --- portfolio ---
+        from intake.web.portfolio.texts import mention  # here: the portfolio package imports this module
+
+        page.form.text = mention(request.query_params.get("about"), page.lang)  # `/?about=22-04`
+        # --- end portfolio ---
         return _render("form.html", page)
 
     @post("/", sync_to_thread=True, status_code=HTTP_201_CREATED)
@@ -114,5 +124,19 @@ class IntakePages(Controller):
             reference=outcome.submission.reference,
             similar=[MatchOut.from_match(m, threshold) for m in outcome.matches],
             retry=not outcome.processed,
+            follow_url=_follow_url(services, outcome.submission.id, str(request.base_url)),
         )
-        return _render("receipt.html", receipt, HTTP_201_CREATED)
+        # The receipt holds the follow link, whose token is the submitter's only credential.
+        private = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+        return _render("receipt.html", receipt, HTTP_201_CREATED, private)
+
+
+def _follow_url(services: Services, submission_id: int | None, base: str) -> str | None:
+    """Make the submitter's follow link; without one (the database failed) the receipt still stands."""
+    if submission_id is None:
+        return None
+    try:
+        token = follow.issue(services.engine, submission_id, actor="web")
+    except SQLAlchemyError:
+        return None
+    return follow.follow_url(services.settings, token, base=base)

@@ -5,6 +5,7 @@
 `retrieval.evaluation._metrics`.
 """
 
+from retrieval.evaluation._cache import DiskEmbeddingCache
 from retrieval.evaluation._data import FormatError, Item, Pair, first_groups, read_groups, read_pairs
 from retrieval.evaluation._memory_index import CachingEmbedder, NumpyVectorIndex
 from retrieval.evaluation._metrics import (
@@ -39,6 +40,7 @@ __all__ = [
     "CachingEmbedder",
     "DecidimScorer",
     "DenseScorer",
+    "DiskEmbeddingCache",
     "FiderScorer",
     "Flagging",
     "FormatError",

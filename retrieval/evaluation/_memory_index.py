@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from retrieval.base import DenseHit, Document, Embedder, Matrix, Vector
+from retrieval.evaluation._cache import DiskEmbeddingCache
 
 
 class NumpyVectorIndex:
@@ -60,15 +61,20 @@ class NumpyVectorIndex:
         self._matrix = None
 
 
+_DISK_CHUNK = 64
+
+
 class CachingEmbedder:
     """Remembers every vector an embedder made, so that methods compared in one run share them.
 
     `--method all` runs hybrid and dense on the same texts; on a 2-core machine embedding is
-    nearly all of the time, so the second method would otherwise double the run.
+    nearly all of the time, so the second method would otherwise double the run. With a `disk`
+    cache, vectors also outlive the run (see `DiskEmbeddingCache`).
     """
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, disk: DiskEmbeddingCache | None = None) -> None:
         self._embedder = embedder
+        self._disk = disk
         self._documents: dict[str, Vector] = {}
         self._queries: dict[str, Vector] = {}
 
@@ -80,9 +86,21 @@ class CachingEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> Matrix:
         """Embed the texts not seen before, in one call, and return every vector in order."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._documents))
-        if missing:
-            fresh = self._embedder.embed_documents(missing)
-            self._documents.update(zip(missing, fresh, strict=True))
+        if missing and self._disk is not None:
+            for text in missing:
+                stored = self._disk.get("passage", text)
+                if stored is not None:
+                    self._documents[text] = stored
+            missing = [t for t in missing if t not in self._documents]
+        # with a disk cache, in chunks: an interrupted run keeps what it embedded
+        step = _DISK_CHUNK if self._disk is not None else max(1, len(missing))
+        for start in range(0, len(missing), step):
+            chunk = missing[start : start + step]
+            fresh = self._embedder.embed_documents(chunk)
+            self._documents.update(zip(chunk, fresh, strict=True))
+            if self._disk is not None:
+                for text, vector in zip(chunk, fresh, strict=True):
+                    self._disk.put("passage", text, vector)
         if not texts:
             return self._embedder.embed_documents([])
         return np.stack([self._documents[t] for t in texts]).astype(np.float32)
@@ -90,5 +108,10 @@ class CachingEmbedder:
     def embed_query(self, text: str) -> Vector:
         """Embed a query once."""
         if text not in self._queries:
-            self._queries[text] = self._embedder.embed_query(text)
+            stored = self._disk.get("query", text) if self._disk is not None else None
+            if stored is None:
+                stored = self._embedder.embed_query(text)
+                if self._disk is not None:
+                    self._disk.put("query", text, stored)
+            self._queries[text] = stored
         return self._queries[text]

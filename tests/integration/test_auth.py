@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.browser import PASSWORD, csrf_token, login, seed_accounts
-from tests.server import cli, running_server
+from tests.browser import PASSWORD, csrf_token, login
+from tests.server import app_env, cli, running_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -25,17 +25,10 @@ PARKING = "Invånare ska kunna ansöka om parkeringstillstånd digitalt och föl
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> dict[str, str]:
-    data_dir = tmp_path_factory.mktemp("data")
-    env = {
-        "BEREDNING_DATA_DIR": str(data_dir),
-        "BEREDNING_DATABASE__URL": module_database_url,
-        "BEREDNING_AUTH__MAX_FAILURES_PER_ACCOUNT": "3",
-        "BEREDNING_AUTH__MAX_FAILURES_PER_ADDRESS": "1000",
-        "BEREDNING_LLM__POLL_SECONDS": "0",
-    }
-    seed_accounts(
-        env,
-        [
+    return app_env(
+        tmp_path_factory.mktemp("data"),
+        module_database_url,
+        accounts=[
             ("digit@kommun.se", "digit"),
             ("forum@kommun.se", "forum"),
             ("held@kommun.se", "digit"),
@@ -45,8 +38,9 @@ def env(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> d
             ("byte@kommun.se", "forum"),
             ("stoppad@kommun.se", "digit"),
         ],
+        BEREDNING_AUTH__MAX_FAILURES_PER_ACCOUNT="3",
+        BEREDNING_AUTH__MAX_FAILURES_PER_ADDRESS="1000",
     )
-    return env
 
 
 @pytest.fixture(scope="module")

@@ -24,12 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from playwright.sync_api import Page, expect
 
-from tests.browser import (  # noqa: F401 (the fixtures `browser` and `page`)
-    browser_page,
-    check_page,
-    chromium_browser,
-    seed_accounts,
-)
+from tests.browser import check_page, seed_accounts
 from tests.server import running_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -21,26 +21,34 @@ from litestar.routes import HTTPRoute
 from intake.models import Role
 from intake.settings import Settings
 from intake.web.auth.policy import POLICY, PUBLIC, access_for
-from tests.browser import csrf_token, login, seed_accounts
-from tests.server import running_server
+from tests.browser import csrf_token, logged_in, login
+from tests.server import app_env, running_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROLES: list[str | None] = [None, *(r.value for r in Role)]
 SAMPLE_PARAMS = {"reference": "IN-2026-00001", "nr": "22-04", "file_path": "site.css", "path": "x.css"}
+# Path parameters of the issue-7 pages, one block per area (`SAMPLE_PARAMS.update({...})`):
+# --- item ---
+# --- end item ---
+# --- duplicates ---
+SAMPLE_PARAMS.update({"key": "22-04"})
+# --- end duplicates ---
+# --- follow ---
+SAMPLE_PARAMS.update({"token": "a" * 43})  # a well-formed token that opens nothing: 404
+# --- end follow ---
+# --- portfolio ---
+# --- end portfolio ---
+# --- forums ---
+SAMPLE_PARAMS.update({"forum": "losningsforum"})
+# --- end forums ---
 LAST = {"/logout"}  # logging out ends the session the other calls use
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> dict[str, str]:
-    data_dir = tmp_path_factory.mktemp("data")
-    env = {
-        "BEREDNING_DATA_DIR": str(data_dir),
-        "BEREDNING_DATABASE__URL": module_database_url,
-        "BEREDNING_LLM__POLL_SECONDS": "0",
-    }
-    seed_accounts(env, [(f"{role}@kommun.se", role) for role in ROLES if role])
-    return env
+    accounts = [(f"{role}@kommun.se", role) for role in ROLES if role]
+    return app_env(tmp_path_factory.mktemp("data"), module_database_url, accounts=accounts)
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +134,7 @@ def test_matrix(server: str, routes: list[tuple[str, str]], role: str | None) ->
 
 
 def test_a_forbidden_page_is_explained_in_swedish(server: str) -> None:
-    with httpx.Client(base_url=server, timeout=60, follow_redirects=False) as client:
-        assert login(client, "forum@kommun.se").status_code == 303
+    with logged_in(server, "forum@kommun.se") as client:
         page = client.get("/review/", headers={"accept": "text/html"})
         assert page.status_code == 403
         assert "Du har inte behörighet" in page.text and "<html" in page.text

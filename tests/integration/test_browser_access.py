@@ -13,14 +13,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser import (  # noqa: F401 (the fixtures `browser` and `page`)
-    PASSWORD,
-    browser_page,
-    check_page,
-    chromium_browser,
-    seed_accounts,
-)
-from tests.server import running_server
+from tests.browser import PASSWORD, check_page, log_in
+from tests.server import app_env, running_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -30,12 +24,7 @@ PARKING = "Invånare ska kunna ansöka om parkeringstillstånd digitalt och föl
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("data")
-    env = {
-        "BEREDNING_DATA_DIR": str(data_dir),
-        "BEREDNING_DATABASE__URL": f"sqlite:///{data_dir / 'browser.sqlite3'}",
-        "BEREDNING_LLM__POLL_SECONDS": "0",
-    }
-    seed_accounts(env, [("anna.digit@kommun.se", "digit"), ("forum@kommun.se", "forum")])
+    env = app_env(data_dir, accounts=[("anna.digit@kommun.se", "digit"), ("forum@kommun.se", "forum")])
     with running_server(env, data_dir / "server.log") as base:
         for text in (
             "Skolan behöver ett bättre sätt att boka lokaler för föreningar på kvällarna.",
@@ -45,15 +34,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             created = httpx.post(f"{base}/api/submissions", json={"text": text}, timeout=120)
             assert created.status_code == 201, created.text
         yield base
-
-
-def log_in(page: Page, server: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(f"{server}/login")
-    page.get_by_label("E-postadress").fill(email)
-    page.get_by_label("Lösenord").fill(password)
-    # wait for the answer to the login form: a page opened before it arrives has no session
-    with page.expect_navigation():
-        page.get_by_role("button", name="Logga in").click()
 
 
 def test_submit_through_the_form_and_get_a_receipt(server: str, page: Page) -> None:

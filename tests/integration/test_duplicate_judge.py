@@ -30,7 +30,7 @@ TEXT = (
 
 
 class RecordingJudge:
-    """Says `same_need` to the first candidate and nothing about the rest; remembers what it saw."""
+    """Says `duplicate` to the first candidate and nothing about the rest; remembers what it saw."""
 
     model_id = "fake-judge"
 
@@ -42,7 +42,7 @@ class RecordingJudge:
         self.seen.append((submission, list(candidates)))
         if self.fail:
             raise JudgeError("model down")
-        return [Judgement(candidates[0].key, Verdict.SAME_NEED, "Samma behov: parkeringstillstånd.")]
+        return [Judgement(candidates[0].key, Verdict.DUPLICATE, "Samma behov: parkeringstillstånd.")]
 
 
 Parts = tuple[Settings, Engine, SimilarityService]
@@ -87,12 +87,13 @@ def test_verdict_is_stored_beside_the_score_and_decides_nothing(
         ).all()
         by_key = {f"{r.other_kind.value}:{r.other_key}": r for r in rows}
         first = by_key[candidates[0].key]
-        assert first.judge_verdict == "same_need" and first.judge_model == "fake-judge"
+        assert first.judge_verdict == "duplicate" and first.judge_model == "fake-judge"
         assert first.judged_at is not None
         unanswered = [
             r for k, r in by_key.items() if k != candidates[0].key and k in {c.key for c in candidates}
         ]
-        assert all(r.judge_verdict == "unsure" for r in unanswered)
+        assert unanswered, "the judge saw more than one candidate"
+        assert all(r.judge_verdict is None and r.judged_at is None for r in unanswered)  # never guessed
         assert all(r.decision == Decision.PENDING for r in rows)  # advice only, never a decision
         assert session.exec(select(AuditEvent).where(AuditEvent.action == "submission.judged")).first()
 
@@ -104,5 +105,7 @@ def test_a_failing_judge_leaves_the_candidates_as_they_were(parts: Parts) -> Non
         rows = session.exec(
             select(DuplicateCandidate).where(DuplicateCandidate.submission_id == submission_id)
         ).all()
+        failure = session.exec(select(AuditEvent).where(AuditEvent.action == "submission.judge_failed")).one()
     assert rows, "the candidates are stored whatever the judge does"
     assert all(r.judge_verdict is None for r in rows)
+    assert failure.note == "model down"

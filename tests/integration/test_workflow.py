@@ -9,9 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from intake.db import create_db_engine
 from intake.domain.submission import NewSubmission
-from intake.migrate import upgrade
 from intake.models import (
     AuditEvent,
     Channel,
@@ -20,7 +18,6 @@ from intake.models import (
     DraftState,
     DuplicateCandidate,
     ItemKind,
-    PortfolioItem,
     StepChange,
     Submission,
 )
@@ -28,28 +25,14 @@ from intake.services import submissions, workflow
 from intake.settings import Settings
 from tests.server import cli
 
-pytestmark = pytest.mark.integration
+# the items here name the portfolio initiative 22-04 as a possible duplicate, or merge into it
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("initiative")]
 
 ALL_COVERED = [
     {"checklist_id": "uppstartsmote", "item_id": "tidsplan", "status": "covered"},
     {"checklist_id": "uppstartsmote", "item_id": "deltagare", "status": "missing"},  # not mandatory
 ]
 OPEN_GAP = {"checklist_id": "uppstartsmote", "item_id": "nyttor-och-effekter", "status": "missing"}
-
-
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path, database={"url": database_url})
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Engine:
-    engine = create_db_engine(settings)
-    upgrade(engine)
-    with Session(engine) as session:
-        session.add(PortfolioItem(nr="22-04", year=2022, title="SBK Parkeringsstillstånd"))
-        session.commit()
-    return engine
 
 
 def _item(

@@ -79,3 +79,51 @@ def test_shipped_models_are_monotone_calibrated_and_carry_a_threshold(model_id: 
 
 def test_unknown_embedder_has_no_shipped_model() -> None:
     assert shipped_model("no-such-model") is None
+
+
+def _with_long(words: int = 30) -> ScoreModel:
+    short = ScoreModel.weighted({"dense": 0.55, "lexical": 0.45}, threshold=0.5)
+    long = ScoreModel(
+        "long",
+        {"dense": 1.0, "lexical": 0.3},
+        {"dense": Calibration.linear(), "lexical": Calibration.linear()},
+        scale=1.3,
+        threshold=0.5,
+        symmetric=True,
+    )
+    return ScoreModel(
+        short.name,
+        short.weights,
+        short.calibrations,
+        short.intercept,
+        short.scale,
+        short.threshold,
+        short.fallback,
+        long_text=long,
+        long_text_words=words,
+    )
+
+
+def test_long_queries_get_the_long_text_model_which_round_trips(tmp_path: Path) -> None:
+    model = _with_long(30)
+    assert model.for_words(29) is model and model.for_words(30) is model.long_text
+    path = tmp_path / "model.json"
+    model.save(path)
+    again = ScoreModel.load(path)
+    assert again.for_words(30).symmetric and not again.for_words(29).symmetric
+    parts = {"dense": 0.9, "lexical": 0.3}
+    assert again.for_words(40).score(parts) == pytest.approx((0.9 + 0.3 * 0.3) / 1.3)
+    with pytest.raises(ValueError, match="long_text_words"):
+        ScoreModel("x", {"lexical": 1.0}, {"lexical": Calibration.linear()}, long_text=model.long_text)
+
+
+def test_the_shipped_long_text_model_keeps_sentences_and_the_threshold() -> None:
+    model = shipped_model("e5-small-q4")
+    assert model is not None and model.long_text is not None
+    long = model.long_text
+    assert model.long_text_words > 27, "SweParaphrase sentences (p99 27 words) keep the sentence model"
+    assert long.symmetric and long.threshold == model.threshold and long.fallback is not None
+    grid = np.linspace(0.0, 1.0, 11)
+    for lexical in grid:
+        scores = [long.score({"dense": d, "lexical": lexical}) for d in grid]
+        assert scores == sorted(scores)

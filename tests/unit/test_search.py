@@ -246,3 +246,48 @@ def test_score_of_given_keys_equals_the_score_search_gives_them() -> None:
     quiet = search.search(text, limit=10, explain=False)
     assert [(m.document.key, m.score) for m in quiet] == [(m.document.key, m.score) for m in found.values()]
     assert all(m.shared_terms == [] for m in quiet)
+
+
+def test_a_long_query_is_embedded_as_a_document_for_the_long_text_model() -> None:
+    from retrieval.scoring import Calibration
+
+    short = ScoreModel.weighted({"dense": 0.5, "lexical": 0.5})
+    long = ScoreModel(
+        "long",
+        {"dense": 1.0, "lexical": 0.3},
+        {"dense": Calibration.linear(), "lexical": Calibration.linear()},
+        scale=1.3,
+        symmetric=True,
+    )
+    model = ScoreModel(
+        short.name,
+        short.weights,
+        short.calibrations,
+        0.0,
+        short.scale,
+        short.threshold,
+        short.fallback,
+        long_text=long,
+        long_text_words=8,
+    )
+    embedder = FakeEmbedder()
+    search = SimilaritySearch(embedder, InMemoryVectorIndex(embedder.model_id), LexicalIndex(), model)
+    search.upsert(PORTFOLIO)
+    embedder.document_calls.clear()
+
+    search.search("Parkeringsstillstånd", limit=3)
+    assert embedder.query_calls == ["Parkeringsstillstånd"] and embedder.document_calls == []
+
+    long_text = "Invånare ska kunna ansöka om parkeringstillstånd digitalt i stället för på papper"
+    found = search.search(long_text, limit=3)
+    assert embedder.query_calls == ["Parkeringsstillstånd"]  # not as a query ...
+    assert embedder.document_calls == [[long_text]]  # ... but as a document
+    first = found[0]
+    assert first.document.key == "portfolio:22-04"
+    expected = (
+        FakeEmbedder.vector(long_text) @ FakeEmbedder.vector(first.document.text)
+        + 0.3 * first.parts["lexical"]
+    ) / 1.3
+    assert first.score == pytest.approx(float(expected), abs=1e-5)
+    scored = search.score(long_text, ["portfolio:22-04"])["portfolio:22-04"]
+    assert scored.score == pytest.approx(first.score, abs=1e-6)

@@ -22,6 +22,8 @@ PUBLIC: Final = frozenset({"*"})
 STAFF: Final = frozenset({Role.DIGIT, Role.ADMIN})
 FORUM_AND_STAFF: Final = frozenset({Role.DIGIT, Role.FORUM, Role.ADMIN})
 ADMIN: Final = frozenset({Role.ADMIN})
+LOGGED_IN: Final = frozenset(Role)
+"""Anyone with an account, whatever the role (their own things only: the handler checks)."""
 
 Access = frozenset[Any]
 
@@ -59,6 +61,38 @@ POLICY: Final[dict[tuple[str, str], Access]] = {
     ("GET", "/login/oidc/callback"): PUBLIC,
     # staff pages
     ("GET", "/review"): STAFF,
+    # --- item page (issue 7, item) ---
+    ("GET", "/review/items/{reference}"): STAFF,
+    ("POST", "/review/items/{reference}/draft"): STAFF,
+    ("POST", "/review/items/{reference}/questions"): STAFF,
+    ("POST", "/review/items/{reference}/move"): STAFF,
+    # --- end item page ---
+    # --- duplicates and merge (issue 7, duplicates) ---
+    ("POST", "/review/items/{reference}/duplicates/{key}"): STAFF,
+    ("POST", "/review/items/{reference}/unmerge"): STAFF,
+    # --- end duplicates ---
+    # --- follow by link (issue 7, follow): the token in the path is the credential ---
+    ("GET", "/follow/{token}"): PUBLIC,  # the handler resolves the token: unknown -> 404
+    ("GET", "/follow/{token}/answers"): PUBLIC,  # back to the page (a language switch after an error)
+    ("POST", "/follow/{token}/answers"): PUBLIC,
+    # a logged-in person's own submissions, each opened through a fresh follow link
+    ("GET", "/mine"): LOGGED_IN,
+    ("POST", "/mine/{reference}"): LOGGED_IN,
+    # --- end follow ---
+    # --- portfolio pages (issue 7, portfolio) ---
+    # the portfolio is public data: submitters look for an initiative to join before filing a new one
+    ("GET", "/portfolio"): PUBLIC,
+    ("GET", "/portfolio/{nr}"): PUBLIC,  # staff also see who flagged it (checked in the handler)
+    ("GET", "/portfolio/export"): STAFF,
+    ("GET", "/portfolio/import"): STAFF,
+    ("POST", "/portfolio/import"): STAFF,
+    # --- end portfolio ---
+    # --- forum pages (issue 7, forums) ---
+    ("GET", "/forums"): FORUM_AND_STAFF,
+    ("GET", "/forums/{forum}"): FORUM_AND_STAFF,
+    ("GET", "/forums/{forum}/agenda.pdf"): FORUM_AND_STAFF,
+    ("POST", "/forums/{forum}/items/{reference}/decision"): FORUM_AND_STAFF,
+    # --- end forums ---
 }
 
 

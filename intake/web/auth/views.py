@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -56,6 +57,14 @@ def page_language(request: Request[Any, Any, Any], default: str) -> str:
     return pick_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE), default)
 
 
+def page_texts(
+    request: Request[Any, Any, Any], services: AppServices, *catalogues: dict[str, dict[str, str]]
+) -> tuple[str, Callable[[str], str]]:
+    """The page's language and its texts in it: `catalogues` first, then the shared ones."""
+    lang = page_language(request, services.settings.default_language)
+    return lang, translator(lang, *catalogues)
+
+
 def safe_next(value: str | None) -> str | None:
     """Return `value` if it is a path on this site (no scheme, no host), else None."""
     if (
@@ -78,11 +87,32 @@ def render(
     request: Request[Any, Any, Any], services: AppServices, name: str, page: Any, status_code: int = 200
 ) -> Template:
     """Render one of the access pages in the visitor's language."""
-    lang = page_language(request, services.settings.default_language)
-    response = Template(
-        template_name=name,
-        context={"page": page, "t": translator(lang), "lang": lang, "user": request.scope.get("user")},
+    lang, t = page_texts(request, services)
+    return language_template(
+        request,
+        lang,
+        name,
+        {"page": page, "t": t, "user": request.scope.get("user")},
         status_code=status_code,
+    )
+
+
+def language_template(
+    request: Request[Any, Any, Any],
+    lang: str,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+    **kwargs: Any,
+) -> Template:
+    """Render page `name` in `lang` (added to `context` as `lang`) and keep an explicit `?lang=` choice.
+
+    Every page handler ends this way, so the language cookie is set the same everywhere; `kwargs`
+    go to `Template` (headers, background tasks).
+    """
+    response = Template(
+        template_name=name, context={"lang": lang, **context}, status_code=status_code, **kwargs
     )
     remember_language(response, request, lang)
     return response

@@ -14,7 +14,7 @@ from litestar.response import Template
 from intake.models import Channel
 from intake.web.auth.policy import STAFF, require_role
 from intake.web.auth.texts import translator
-from intake.web.auth.views import page_language, remember_language
+from intake.web.auth.views import language_template, page_language
 from intake.web.review import texts
 from intake.web.review.queue import (
     AGES,
@@ -111,15 +111,14 @@ class ReviewPages(Controller):
             channels=CHANNELS,
         )
         partial = request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == "queue"
-        response = Template(
-            template_name="review/_results.html" if partial else "review/queue.html",
-            context={
+        return language_template(
+            request,
+            lang,
+            "review/_results.html" if partial else "review/queue.html",
+            {
                 "page": page_data,
                 "t": translator(lang, texts.CATALOGUES),
-                "lang": lang,
                 "labels": dict(page_data.steps),
                 "focus_labels": dict(page_data.focus_areas),
             },
         )
-        remember_language(response, request, lang)
-        return response

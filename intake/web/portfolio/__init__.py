@@ -1,0 +1,5 @@
+"""The portfolio pages (issue 7): browse, search and open initiatives; staff import and export."""
+
+from intake.web.portfolio.pages import PortfolioPages
+
+__all__ = ["PortfolioPages"]
