@@ -117,18 +117,22 @@ def passwd(ctx: CliContext, email: str, password_stdin: bool) -> None:
     click.echo(f"password changed for {email.strip().lower()}; its sessions have ended")
 
 
+def _set_disabled(ctx: CliContext, email: str, disabled: bool) -> None:
+    from intake.web.auth.accounts import AccountError, set_disabled
+
+    try:
+        set_disabled(ctx.engine, email, disabled, actor=_actor())
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{'disabled' if disabled else 'enabled'} {email.strip().lower()}")
+
+
 @user.command("disable")
 @click.argument("email")
 @pass_ctx
 def disable(ctx: CliContext, email: str) -> None:
     """Disable EMAIL: no more logins, and its open sessions end at once."""
-    from intake.web.auth.accounts import AccountError, set_disabled
-
-    try:
-        set_disabled(ctx.engine, email, True, actor=_actor())
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"disabled {email.strip().lower()}")
+    _set_disabled(ctx, email, True)
 
 
 @user.command("enable")
@@ -136,13 +140,7 @@ def disable(ctx: CliContext, email: str) -> None:
 @pass_ctx
 def enable(ctx: CliContext, email: str) -> None:
     """Enable EMAIL again."""
-    from intake.web.auth.accounts import AccountError, set_disabled
-
-    try:
-        set_disabled(ctx.engine, email, False, actor=_actor())
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"enabled {email.strip().lower()}")
+    _set_disabled(ctx, email, False)
 
 
 def register(main: click.Group) -> None:
