@@ -11,11 +11,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.errors
 import re
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
 from intake.mail.charsets import decode_bytes
+
+PARSER_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,  # UnicodeError, and the header parser's HeaderParseError on some paths
+    TypeError,
+    LookupError,  # IndexError and KeyError from the header value parser
+    AttributeError,
+    email.errors.MessageError,
+)
+"""What the stdlib `email` package raises on hostile headers and parameters (each seen in CPython
+bug reports). Reading one header or parameter catches these and records a degraded parse; anything
+else is a bug and reaches the per-mail boundary in `parse.parse_mail`."""
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
 _BETWEEN_WORDS = re.compile(r"[ \t\r\n]*")
@@ -116,7 +128,7 @@ def text_header(message: Message, name: str, max_chars: int) -> tuple[str | None
     problems: list[str] = []
     try:
         raw = raw_value(message, name)
-    except Exception:  # noqa: BLE001  # a header that cannot even be listed is a degraded parse, not a crash
+    except PARSER_ERRORS:  # a header that cannot even be listed is a degraded parse, not a crash
         return None, [f"{name.lower()}_unreadable"]
     if raw is None:
         return None, problems
@@ -140,7 +152,7 @@ def address(message: Message, name: str, max_chars: int) -> tuple[str | None, st
         return None, None, problems
     try:
         pairs = getaddresses([value])
-    except Exception:  # noqa: BLE001  # the stdlib address parser has raised on hostile input before
+    except PARSER_ERRORS:  # the stdlib address parser has raised on hostile input before
         pairs = [parseaddr(value)]
     for display, mail in pairs:
         mail = mail.strip().strip("<>").lower()
@@ -160,7 +172,7 @@ def message_id(message: Message) -> str:
     """Return the mail's Message-ID without brackets (or its raw value, cut), or '' when it has none."""
     try:
         raw = raw_value(message, "Message-ID")
-    except Exception:  # noqa: BLE001  # see text_header
+    except PARSER_ERRORS:  # see text_header
         return ""
     if raw is None:
         return ""

@@ -188,7 +188,7 @@ def _read(message: Message, parsed: ParsedMail, limits: MailLimits) -> None:
 def _content_type(part: Message, parsed: ParsedMail) -> str:
     try:
         return part.get_content_type()
-    except Exception:  # noqa: BLE001  # a malformed Content-Type reads as plain text, as RFC 2045 says
+    except h.PARSER_ERRORS:  # a malformed Content-Type reads as plain text, as RFC 2045 says
         parsed.degraded.append("content_type_unreadable")
         return "text/plain"
 
@@ -196,7 +196,7 @@ def _content_type(part: Message, parsed: ParsedMail) -> str:
 def _param(part: Message, name: str) -> str | None:
     try:
         value = part.get_param(name)
-    except Exception:  # noqa: BLE001  # see _content_type
+    except h.PARSER_ERRORS:  # see _content_type
         return None
     return str(value).lower() if isinstance(value, str) else None
 
@@ -204,7 +204,7 @@ def _param(part: Message, name: str) -> str | None:
 def _filename(part: Message, parsed: ParsedMail) -> str | None:
     try:
         name = part.get_filename()
-    except Exception:  # noqa: BLE001  # RFC 2231 parameters are a classic source of parser errors
+    except h.PARSER_ERRORS:  # RFC 2231 parameters are a classic source of parser errors
         parsed.degraded.append("attachment_name_unreadable")
         return None
     if not name:
@@ -216,7 +216,7 @@ def _filename(part: Message, parsed: ParsedMail) -> str | None:
 def _disposition(part: Message) -> str | None:
     try:
         return part.get_content_disposition()
-    except Exception:  # noqa: BLE001  # see _content_type
+    except h.PARSER_ERRORS:  # see _content_type
         return None
 
 
@@ -317,5 +317,5 @@ def peek_message_id(raw: bytes, limits: MailLimits | None = None) -> str:
         head = raw[: limits.max_header_bytes]
         message = BytesParser(policy=policy.default).parsebytes(head, headersonly=True)
         return h.message_id(message)
-    except Exception:  # noqa: BLE001  # a mail whose headers cannot be read is stored without an id
+    except h.PARSER_ERRORS:  # a mail whose headers cannot be read is stored without an id
         return ""
