@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -106,6 +106,29 @@ class ScoreModel:
         if self.long_text is not None and words >= self.long_text_words:
             return self.long_text
         return self
+
+    def with_long_text_of(self, previous: ScoreModel) -> ScoreModel:
+        """Return this model carrying `previous`'s long-text model, flagging where it flagged before.
+
+        `beredning eval fit` refits the sentence model on graded pairs; the long-text model was
+        chosen on group files and cannot be refitted from pairs, so a refit keeps it rather than
+        silently dropping it. The service has one threshold (this model's), so the long model's
+        intercept is shifted by the change of threshold times its scale: a long text then flags at
+        exactly the raw parts where it flagged under `previous`.
+        """
+        long = previous.long_text
+        if long is None:
+            return self
+        moved = replace(
+            long,
+            intercept=round(long.intercept + (self.threshold - previous.threshold) * long.scale, 6),
+            threshold=self.threshold,
+            provenance={
+                **long.provenance,
+                "re_anchored": f"from threshold {previous.threshold:g} to {self.threshold:g}",
+            },
+        )
+        return replace(self, long_text=moved, long_text_words=previous.long_text_words)
 
     @property
     def parts(self) -> tuple[str, ...]:

@@ -282,6 +282,7 @@ def fit_command(ctx: CliContext, file: Path, out: Path) -> None:
     The shipped models in retrieval/scoremodels/ were made with this command on
     sweparaphrase-train; never fit on a set you then report figures for.
     """
+    from intake.services.similarity import score_model_for
     from retrieval.embedders import embedder_from_config
     from retrieval.evaluation import FormatError, read_pairs
     from retrieval.evaluation._fit import fit_score_model
@@ -294,7 +295,8 @@ def fit_command(ctx: CliContext, file: Path, out: Path) -> None:
     embedder = embedder_from_config(e.backend, e.model, e.device, e.batch_size)
     click.echo(f"fitting on {len(pairs)} pairs with {embedder.model_id} ...", err=True)
     try:
-        model, figures = fit_score_model(embedder, pairs, file.name)
+        previous = score_model_for(ctx.settings.similarity, embedder)
+        model, figures = fit_score_model(embedder, pairs, file.name, previous)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     model.save(out)
@@ -303,6 +305,11 @@ def fit_command(ctx: CliContext, file: Path, out: Path) -> None:
         f"{out}: weights {weights}; threshold {model.threshold:g}; on the training pairs "
         f"Spearman {figures['spearman']:.3f}, best F1 {figures['best_f1']:.3f}"
     )
+    if model.long_text is not None:
+        click.echo(
+            f"kept the long-text model of {previous.name} (texts of {model.long_text_words} words or "
+            "more; chosen on group files, not refitted from pairs), re-anchored to the new threshold"
+        )
 
 
 def register(main: click.Group) -> None:

@@ -54,9 +54,13 @@ def _fit_additive(
 
 
 def fit_score_model(
-    embedder: Embedder, pairs: Sequence[Pair], source: str
+    embedder: Embedder, pairs: Sequence[Pair], source: str, previous: ScoreModel | None = None
 ) -> tuple[ScoreModel, dict[str, Any]]:
     """Fit the model for `embedder` on `pairs` and return it with its training figures.
+
+    Pairs are sentences, so only the sentence model is fitted; the long-text model of `previous`
+    (the model in use) is carried over, re-anchored to the new threshold
+    (`ScoreModel.with_long_text_of`).
 
     Raises:
         ValueError: too few pairs, or no signal in the parts.
@@ -84,4 +88,4 @@ def fit_score_model(
         fallback=lexical_only,
         provenance={"fitted_on": figures, "method": "isotonic calibration per part + NNLS"},
     )
-    return model, figures
+    return (model.with_long_text_of(previous) if previous is not None else model), figures

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from intake.cli import main
 from retrieval.evaluation import DecidimScorer, FiderScorer, Item
+from retrieval.scoring import ScoreModel, shipped_model
 from tests.pg import require_pg, temporary_schema
 
 pytestmark = pytest.mark.integration
@@ -151,3 +152,31 @@ def test_fider_searches_titles_with_the_swedish_configuration() -> None:
     assert [key for key, _ in rankings["b1"]][:1] == ["b2"]
     assert all(len(ranking) <= 5 for ranking in rankings.values())
     assert pairs == [1.0, 0.0]
+
+
+def test_eval_fit_refits_the_sentence_model_and_keeps_the_long_text_model(tmp_path: Path) -> None:
+    path = tmp_path / "train.pairs.jsonl"
+    lines = [json.dumps({"a": a, "b": b, "score": s}, ensure_ascii=False) for a, b, s in PAIRS * 5]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "model.json"
+    result = CliRunner().invoke(main, ["eval", "fit", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "kept the long-text model" in result.output
+    model = ScoreModel.load(out)
+    shipped = shipped_model("e5-small-q4")
+    assert shipped is not None and shipped.long_text is not None and model.long_text is not None
+    assert model.provenance["fitted_on"]["pairs"] == len(PAIRS) * 5
+    assert model.long_text_words == shipped.long_text_words
+    assert model.long_text.threshold == model.threshold
+    # the shipped long model flags at raw 0.979 (dense + 0.3 x n-grams); so does the refit one
+    for raw, flags in ((0.97, False), (0.99, True)):
+        parts = {"dense": raw, "lexical": 0.0}
+        assert (shipped.long_text.score(parts) >= shipped.threshold) is flags
+        assert (model.long_text.score(parts) >= model.threshold) is flags
+
+
+def test_eval_fit_refuses_too_few_pairs(pairs_file: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["eval", "fit", str(pairs_file), "--out", str(tmp_path / "m.json")])
+    assert result.exit_code == 1
+    assert "too few to fit" in result.output
+    assert not (tmp_path / "m.json").exists()

@@ -127,3 +127,25 @@ def test_the_shipped_long_text_model_keeps_sentences_and_the_threshold() -> None
     for lexical in grid:
         scores = [long.score({"dense": d, "lexical": lexical}) for d in grid]
         assert scores == sorted(scores)
+
+
+@pytest.mark.parametrize("new_threshold", [0.35, 0.5, 0.62])
+def test_a_refit_keeps_the_long_text_model_flagging_at_the_same_raw_parts(new_threshold: float) -> None:
+    previous = _with_long(30)
+    assert previous.long_text is not None
+    refit = ScoreModel.weighted({"dense": 0.7, "lexical": 0.3}, threshold=new_threshold)
+    carried = refit.with_long_text_of(previous)
+    assert carried.weights == refit.weights and carried.threshold == new_threshold
+    assert carried.long_text is not None and carried.long_text_words == 30
+    assert carried.long_text.threshold == new_threshold and carried.long_text.symmetric
+    grid = np.linspace(0.0, 1.0, 41)
+    for dense in grid:
+        for lexical in grid[::4]:
+            parts = {"dense": float(dense), "lexical": float(lexical)}
+            before = previous.long_text.score(parts) >= previous.threshold
+            after = carried.for_words(45).score(parts) >= carried.threshold
+            # away from the rounding of the intercept (6 decimals), the decision is the same
+            raw = (dense + 0.3 * lexical) / 1.3
+            if abs(raw - previous.threshold) > 1e-5:
+                assert before == after, parts
+    assert refit.with_long_text_of(refit) is refit, "nothing to carry: the model is unchanged"
