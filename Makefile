@@ -12,7 +12,7 @@ export ANONYMIZED_TELEMETRY := False
 DEMO_PORTFOLIO := demo/portfolio/sundsvall-utvecklingsportfolj-utdrag.csv
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate demo prefect-ui test test-unit lint format docs clean
+.PHONY: help install run migrate demo prefect-ui test test-unit test-calendar bench-e2e lint format docs clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-17s %s\n", $$1, $$2}'
@@ -45,8 +45,19 @@ prefect-ui: install ## Prefect's UI on http://127.0.0.1:4200 over the flow runs 
 	PREFECT_HOME=$${BEREDNING_DATA_DIR:-data}/prefect PREFECT_SERVER_ANALYTICS_ENABLED=false \
 	  $(BIN)/prefect server start --host 127.0.0.1 --port 4200
 
-test: install ## Run the whole test suite (unit and integration)
-	$(BIN)/pytest
+# Two workers: most of the suite waits on servers, models and subprocesses, not on the CPU.
+# Tests of one module stay on one worker, so the servers a module starts are started once.
+PYTEST_WORKERS ?= 2
+
+test: install ## Run the whole test suite (unit and integration); prints the 20 slowest tests
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=20
+
+test-calendar: install ## The date-dependent tests with the clock moved (a year ahead, a leap day, New Year's Eve)
+	$(BIN)/python scripts/calendar_check.py -- -n $(PYTEST_WORKERS) --dist loadscope
+
+bench-e2e: install ## The big end-to-end runs: 50 items through two workers, 200 through a model outage, 500 mails
+	BEREDNING_E2E_ITEMS=50 BEREDNING_E2E_OUTAGE_ITEMS=200 BEREDNING_E2E_MAILS=500 $(BIN)/pytest -s -p no:xdist \
+	  tests/integration/test_triage_e2e.py tests/integration/test_mail_imap.py -k "workers or outage or hostile"
 
 test-unit: install ## Run the unit tests only
 	$(BIN)/pytest -m "not integration"

@@ -21,6 +21,30 @@ if TYPE_CHECKING:  # the app is imported by the fixtures, after pytest_configure
 BACKENDS = ["sqlite", "postgresql"]
 
 
+# The modules that take longest (measured with --durations), first: the two xdist workers take
+# whole modules in collection order (--dist loadscope), so a long module started last leaves one
+# worker idle while the other finishes it.
+HEAVY_FIRST = (
+    "test_drafting_e2e.py",
+    "test_triage_e2e.py",
+    "test_periodic_cli.py",
+    "test_mail_e2e.py",
+    "test_triage.py",
+    "test_auth.py",
+    "test_api_server.py",
+    "test_intake_failure.py",
+    "test_bench_similar.py",
+    "test_demo.py",
+    "test_forum_pages.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the heaviest modules first; the rest keep their order."""
+    rank = {name: n for n, name in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Models come from installed packages; nothing may be fetched from a hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -85,3 +109,18 @@ def initiative(engine: Engine) -> str:
         session.add(PortfolioItem(nr="22-04", year=2022, title="SBK Parkeringsstillstånd"))
         session.commit()
     return "22-04"
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One temporary Prefect server for the whole session (per xdist worker); yields its API URL.
+
+    Starting it takes 10-30 s on a busy machine, so every module that needs a server shares it;
+    each test's flow runs are told apart by their own database, not by the server.
+    """
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    home = tmp_path_factory.mktemp("prefect-home")
+    with temporary_settings(updates={PREFECT_HOME: home}), prefect_test_harness(server_startup_timeout=120):
+        yield str(PREFECT_API_URL.value())

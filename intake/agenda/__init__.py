@@ -19,6 +19,7 @@ from intake.agenda.schedule import (
     is_meeting_day,
     meeting_on,
     next_meeting,
+    next_open_meeting,
 )
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "is_meeting_day",
     "meeting_on",
     "next_meeting",
+    "next_open_meeting",
     "order_items",
     "render_html",
     "render_ics",

@@ -56,6 +56,22 @@ def next_meeting(forum: Forum, on_or_after: date) -> date | None:
     return day
 
 
+def next_open_meeting(forum: Forum, now: datetime) -> date | None:
+    """Return the day of the forum's first meeting that has not started at `now`.
+
+    "Today" is the day in the cadence's time zone, not the machine's: at 23:30 UTC it is already
+    tomorrow in Stockholm. A meeting that started today is skipped, because its agenda is closed
+    (`meeting_cutoff`): whatever arrives now goes to the one after. None without a cadence.
+    """
+    cadence = forum.cadence
+    if cadence is None:
+        return None
+    day = next_meeting(forum, now.astimezone(ZoneInfo(cadence.timezone)).date())
+    while day is not None and meeting_cutoff(forum, day) <= now:
+        day = next_meeting(forum, day + timedelta(days=1))
+    return day
+
+
 def meeting_on(forum: Forum, day: date) -> Meeting:
     """Return the meeting on `day` with start, end and place from the cadence (when there is one).
 

@@ -58,11 +58,13 @@ def _forum(process: ProcessDefinition, key: str) -> Forum:
 
 
 def _meeting_day(forum: Forum, given: datetime | None) -> date:
-    """The given day (warning when the cadence has no meeting then), else the next meeting."""
-    from intake.agenda import is_meeting_day, next_meeting
+    """The given day (warning when the cadence has no meeting then), else the next meeting that has
+    not started yet (its agenda is still open)."""
+    from intake.agenda import is_meeting_day, next_meeting, next_open_meeting
+    from intake.models import utcnow
 
     if given is None:
-        found = next_meeting(forum, date.today())
+        found = next_open_meeting(forum, utcnow())
         if found is None:
             raise click.UsageError(f"forum {forum.key!r} has no cadence in the process file: give --date")
         return found
@@ -74,6 +76,16 @@ def _meeting_day(forum: Forum, given: datetime | None) -> date:
             err=True,
         )
     return day
+
+
+def _today(forum: Forum) -> date:
+    """Today in the forum's time zone (the cadence's), not the machine's."""
+    from zoneinfo import ZoneInfo
+
+    from intake.models import utcnow
+
+    zone = forum.cadence.timezone if forum.cadence else "Europe/Stockholm"
+    return utcnow().astimezone(ZoneInfo(zone)).date()
 
 
 def _build(ctx: CliContext, forum_key: str, meeting_date: datetime | None) -> Agenda:
@@ -194,7 +206,7 @@ def next_(ctx: CliContext, forum_key: str, after: datetime | None, count: int) -
     from intake.agenda import next_meeting
 
     forum = _forum(_process(ctx), forum_key)
-    day = after.date() if after else date.today()
+    day = after.date() if after else _today(forum)
     for _ in range(count):
         found = next_meeting(forum, day)
         if found is None:

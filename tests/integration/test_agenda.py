@@ -31,7 +31,7 @@ from intake.settings import Settings
 from tests.server import cli, free_port
 from tests.smtp_sink import SmtpSink
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.calendar]
 
 MEETING = date(2026, 12, 1)
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # 09:00 in Stockholm

@@ -18,7 +18,7 @@ import pytest
 from tests.browser import PASSWORD, csrf_token, login
 from tests.server import app_env, cli, running_server
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.calendar]
 
 PARKING = "Invånare ska kunna ansöka om parkeringstillstånd digitalt och följa sitt ärende"
 

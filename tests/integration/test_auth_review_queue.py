@@ -26,7 +26,7 @@ from intake.models import Draft as DraftRow
 from intake.settings import Settings
 from intake.web.review.queue import QueueFilter, load_rows, select_queue
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.calendar]
 
 PROCESS = load_process()
 

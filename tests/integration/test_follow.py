@@ -27,7 +27,7 @@ from tests.browser import csrf_token, send_intake_form
 from tests.server import app_env, cli, running_server
 from tests.smtp_sink import SmtpSink
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.calendar]
 
 PUBLIC = "http://beredning.test"
 """The configured public address: links in mails and on the receipt start with it."""

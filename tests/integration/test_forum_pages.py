@@ -24,7 +24,7 @@ from intake.settings import Settings
 from tests.browser import csrf_token, logged_in, login
 from tests.server import app_env, cli, running_server
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.calendar]
 
 ROOT = Path(__file__).parents[2]
 DEMO_PORTFOLIO = ROOT / "demo" / "portfolio" / "sundsvall-utvecklingsportfolj-utdrag.csv"

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from tests.browser import check_page, csrf_token, log_in, logged_in, login, send_intake_form
 from tests.server import app_env, running_server
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.calendar]
 
 SIGNING = ("Digital signering", "Vi vill signera avtal digitalt i stället för att skriva ut och skanna dem.")
 PARKING = ("Parkeringstillstånd", "Invånare ska kunna ansöka om parkeringstillstånd digitalt i en app.")

@@ -33,7 +33,7 @@ from tests.fakes import FakeEmbedder, InMemoryVectorIndex
 from tests.server import free_port
 from tests.smtp_sink import SmtpSink
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.calendar]
 
 NOW = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
 """Saturday 07:30 in Stockholm: Lösningsforum's agenda (meeting Tuesday 1 December) is due today,
@@ -41,17 +41,6 @@ the IT director's (Monday 30 November, due on the 25th) is caught up, and the 07
 LOSNINGSFORUM = "Dagordning Lösningsforum 2026-12-01"
 IT_DIRECTOR = "Dagordning IT-direktörens möte 2026-11-30"
 DIGEST = "Påminnelser beredning 2026-11-28: 2 väntar länge, 1 obesvarade frågor"
-
-
-@pytest.fixture(scope="module")
-def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A temporary Prefect server for the module; yields its API URL."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
-
-    home = tmp_path_factory.mktemp("prefect-home")
-    with temporary_settings(updates={PREFECT_HOME: home}), prefect_test_harness(server_startup_timeout=120):
-        yield str(PREFECT_API_URL.value())
 
 
 def _submission(session: Session, ref: str, step: str, received: datetime, text: str) -> int:

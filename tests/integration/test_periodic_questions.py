@@ -21,7 +21,7 @@ from intake.reminders import build_digest
 from intake.services import questions, workflow
 from intake.settings import ReminderSettings, Settings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.calendar]
 
 RECEIVED = datetime.now(UTC) - timedelta(days=60)
 

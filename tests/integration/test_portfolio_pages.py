@@ -27,7 +27,7 @@ from intake.settings import Settings
 from tests.browser import csrf_token, logged_in
 from tests.server import app_env, cli, running_server
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.calendar]
 
 DEMO = Path(__file__).parents[2] / "demo" / "portfolio" / "sundsvall-utvecklingsportfolj-utdrag.csv"
 EXTRA = 30  # generated items 24-01..24-30 on top of the demo's 15: two pages of 25

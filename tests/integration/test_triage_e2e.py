@@ -1,13 +1,13 @@
 """End to end, scaled out: a real `prefect server` on PostgreSQL, a Chroma server, the app, two workers.
 
-1. N submissions (`BEREDNING_E2E_ITEMS`, default 50) go through the API
+1. N submissions (`BEREDNING_E2E_ITEMS`, default 10; `make bench-e2e` runs 50) go through the API
    with one worker running, N more with two, and a last few while the first worker is killed in
    the middle of a flow run: its job completes once, on the other worker, after the lease runs
    out. Every item ends awaiting review with one draft and one move to step 1. The throughput with
    one and with two workers is printed (run with `-s` to see it).
 2. The model (an OpenAI-compatible server behind a proxy) is down while M submissions arrive
-   (`BEREDNING_E2E_OUTAGE_ITEMS`, default 200): every one reaches review with a rules-only draft,
-   and every one is drafted by the model after it returns.
+   (`BEREDNING_E2E_OUTAGE_ITEMS`, default 20; `make bench-e2e` runs 200): every one reaches review
+   with a rules-only draft, and every one is drafted by the model after it returns.
 3. With `BEREDNING_E2E_LATENCY=off|llama`, a measurement: the time from submission to review.
 """
 
@@ -37,8 +37,8 @@ from tests.server import cli, free_port, running_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.postgres]
 
-ITEMS = int(os.environ.get("BEREDNING_E2E_ITEMS", "50"))
-OUTAGE_ITEMS = int(os.environ.get("BEREDNING_E2E_OUTAGE_ITEMS", "200"))
+ITEMS = int(os.environ.get("BEREDNING_E2E_ITEMS", "10"))
+OUTAGE_ITEMS = int(os.environ.get("BEREDNING_E2E_OUTAGE_ITEMS", "20"))
 LEASE_SECONDS = 8
 DEMO = Path(__file__).parents[2] / "demo" / "portfolio" / "sundsvall-utvecklingsportfolj-utdrag.csv"
 TOPICS = (

@@ -26,7 +26,7 @@ from intake.settings import Settings
 from tests.server import cli
 
 # the items here name the portfolio initiative 22-04 as a possible duplicate, or merge into it
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("initiative")]
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("initiative"), pytest.mark.calendar]
 
 ALL_COVERED = [
     {"checklist_id": "uppstartsmote", "item_id": "tidsplan", "status": "covered"},

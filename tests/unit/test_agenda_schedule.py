@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
 
-from intake.agenda import UnknownForum, agendas_due, find_forum, is_meeting_day, meeting_on, next_meeting
+from intake.agenda import (
+    UnknownForum,
+    agendas_due,
+    find_forum,
+    is_meeting_day,
+    meeting_on,
+    next_meeting,
+    next_open_meeting,
+)
 from intake.domain.process import ProcessFileError, load_process
 
 HEAD = """
@@ -142,3 +150,29 @@ def test_agendas_due_over_a_year_matches_the_meetings() -> None:
 def test_unknown_forum_names_the_known_ones() -> None:
     with pytest.raises(UnknownForum, match="unknown forum 'nope'; known: losningsforum, arkitektforum"):
         find_forum(load_process(), "nope")
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        # 08:59 in Stockholm on a meeting Tuesday: that meeting's agenda is still open
+        (datetime(2026, 12, 1, 7, 59, tzinfo=UTC), date(2026, 12, 1)),
+        # 09:00: it has started, so whatever arrives now goes to the one after
+        (datetime(2026, 12, 1, 8, 0, tzinfo=UTC), date(2026, 12, 15)),
+        # 23:30 UTC on Monday 14 December is already Tuesday in Stockholm, before the meeting
+        (datetime(2026, 12, 14, 23, 30, tzinfo=UTC), date(2026, 12, 15)),
+        # over the turn of the year and on a leap day
+        (datetime(2026, 12, 31, 22, 59, tzinfo=UTC), date(2027, 1, 12)),
+        (datetime(2028, 2, 29, 12, 0, tzinfo=UTC), date(2028, 3, 7)),
+    ],
+)
+def test_the_next_open_meeting_is_counted_in_the_forums_time_zone(now: datetime, expected: date) -> None:
+    forum = find_forum(load_process(), "losningsforum")
+    found = next_open_meeting(forum, now)
+    assert found == expected
+    assert found is not None and is_meeting_day(forum.cadence, found)  # type: ignore[arg-type]
+
+
+def test_without_a_cadence_there_is_no_next_open_meeting(tmp_path: Path) -> None:
+    process = load_process(write(tmp_path, "forums: [{key: f, name: {sv: F, en: F}}]"))
+    assert next_open_meeting(process.forums[0], datetime(2026, 12, 7, tzinfo=UTC)) is None
