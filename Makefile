@@ -52,7 +52,7 @@ PYTEST_WORKERS ?= 2
 test: install ## Run the whole test suite (unit and integration); prints the 20 slowest tests
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=20
 
-test-calendar: install ## The date-dependent tests with the clock moved (a year ahead, a leap day, New Year's Eve)
+test-calendar: install ## The date-dependent tests with the clock moved: today, a year ahead, a leap day, New Year's Eve
 	$(BIN)/python scripts/calendar_check.py -- -n $(PYTEST_WORKERS) --dist loadscope
 
 bench-e2e: install ## The big end-to-end runs: 50 items through two workers, 200 through a model outage, 500 mails

@@ -17,7 +17,9 @@ from intake.settings import Settings
 def create_db_engine(settings: Settings) -> Engine:
     """Create the engine for the configured database; SQLite gets WAL and foreign keys."""
     url = sa.make_url(settings.database_url)
-    kwargs: dict[str, Any] = {"echo": settings.database.echo}
+    # An SQL error's message would otherwise carry the statement's parameters (a submission's
+    # text, an e-mail address) into logs and tracebacks.
+    kwargs: dict[str, Any] = {"echo": settings.database.echo, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)

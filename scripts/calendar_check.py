@@ -1,12 +1,12 @@
-"""Run the date-dependent tests with the whole machine's clock moved to other days.
+"""Run the date-dependent tests with the clock moved to other days.
 
 A test that hard-codes a day "now" is measured against passes until the calendar passes that day
-(the demo agenda of 1 December 2026 did). This runs the tests marked `calendar` under libfaketime
-(Debian's `faketime` package) at several moments: today, a year ahead, a leap day and the last
-hour of a year in Stockholm (already the next year there, not yet in UTC). The offset is relative,
-so every process the tests start (the CLI, the served app, Prefect's server) sees the same moved
-clock; the monotonic clock is left alone so timeouts still work. PostgreSQL's server is not moved:
-nothing in the service reads its clock.
+(the demo agenda of 1 December 2026 did). This runs the tests marked `calendar` at several
+moments: today, a year ahead, a leap day and the last hour of a year in Stockholm (already the
+next year there, not yet in UTC). `tests/clock/sitecustomize.py` moves the wall clock of every
+Python process of the run (pytest, the CLI, the served app, Prefect's server) by the same offset
+from the real clock; the monotonic clock is left alone so timeouts still work. PostgreSQL's
+server is not moved: nothing in the service reads its clock.
 
     python scripts/calendar_check.py [--day YYYY-MM-DDTHH:MM] [-- PYTEST ARGS]
 
@@ -22,7 +22,7 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
+CLOCK_DIR = Path(__file__).resolve().parents[1] / "tests" / "clock"
 
 
 def _next_leap_day(after: date) -> date:
@@ -49,15 +49,22 @@ def default_moments(now: datetime) -> list[tuple[str, datetime]]:
     ]
 
 
-def faketime_env(now: datetime, moment: datetime) -> dict[str, str]:
-    """The environment that moves every child process's wall clock from `now` to `moment`."""
-    offset = round((moment - now).total_seconds())
+def clock_env(now: datetime, moment: datetime) -> dict[str, str]:
+    """The environment that moves every Python process's wall clock from `now` to `moment`."""
+    path = os.environ.get("PYTHONPATH")
     return {
-        "LD_PRELOAD": str(LIBFAKETIME),
-        "FAKETIME": f"{offset:+d}",
-        "DONT_FAKE_MONOTONIC": "1",
-        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        "PYTHONPATH": f"{CLOCK_DIR}{os.pathsep}{path}" if path else str(CLOCK_DIR),
+        "BEREDNING_TEST_CLOCK_OFFSET": str(round((moment - now).total_seconds())),
     }
+
+
+def _child_day(env: dict[str, str]) -> str:
+    """The UTC day a fresh Python process sees with `env`: proof that the clock moved."""
+    code = "import datetime; print(datetime.datetime.now(datetime.UTC).date())"
+    done = subprocess.run(  # noqa: S603 (our own interpreter)
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or done.stderr.strip()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,9 +72,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--day", action="append", help="a moment to test at (UTC), repeatable")
     parser.add_argument("pytest_args", nargs="*", help="after --: passed to pytest")
     args = parser.parse_args(argv)
-    if not LIBFAKETIME.exists():
-        print(f"calendar check: {LIBFAKETIME} is missing (apt-get install faketime)", file=sys.stderr)
-        return 2
     now = datetime.now(UTC)
     moments = (
         [(d, datetime.fromisoformat(d).replace(tzinfo=UTC)) for d in args.day]
@@ -77,8 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     failed: list[str] = []
     for name, moment in moments:
         print(f"\n=== {name}: {moment:%Y-%m-%d %H:%M} UTC ===", flush=True)
-        env = {**os.environ, **faketime_env(datetime.now(UTC), moment)}
+        env = {**os.environ, **clock_env(datetime.now(UTC), moment)}
+        seen = _child_day(env)
+        if seen != moment.date().isoformat():
+            print(f"calendar check: a child process sees {seen}, not {moment:%Y-%m-%d}", file=sys.stderr)
+            return 2
         command = [sys.executable, "-m", "pytest", "-m", "calendar", "-q", "-p", "no:cacheprovider"]
+        command += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]  # time_machine, imported first
         done = subprocess.run([*command, *args.pytest_args], env=env, check=False)  # noqa: S603 (our own pytest)
         if done.returncode != 0:
             failed.append(f"{name} ({moment:%Y-%m-%d %H:%M})")

@@ -35,11 +35,14 @@ _PHONE_RE: Final = re.compile(
     + r")"
     + _END
 )
-_NOT_AN_AMOUNT: Final = re.compile(r"\s*(?:kr\b|kronor|sek\b|mnkr|tkr|mkr|:-|%)", re.IGNORECASE)
+# at most a few spaces between a number and its unit, so that a long run of spaces costs nothing
+_NOT_AN_AMOUNT: Final = re.compile(r"\s{0,3}(?:kr\b|kronor|sek\b|mnkr|tkr|mkr|:-|%)", re.IGNORECASE)
 
-# "anna(at)sundsvall.se" and "anna [at] sundsvall.se" are e-mail addresses too
+# "anna(at)sundsvall.se" and "anna [at] sundsvall.se" are e-mail addresses too. A match starts
+# only where the local part starts (the lookbehind holds every character of the local part):
+# starting again inside a long local part that fails at its end made the search quadratic.
 _EMAIL_RE: Final = re.compile(
-    r"(?<![\w.%+\-])[\w.%+\-']+(?:@|\x20?\((?:at|snabel-a)\)\x20?|\x20?\[(?:at|snabel-a)\]\x20?)"
+    r"(?<![\w.%+\-'])[\w.%+\-']+(?:@|\x20?\((?:at|snabel-a)\)\x20?|\x20?\[(?:at|snabel-a)\]\x20?)"
     r"[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}(?![\w\-])",
     re.IGNORECASE,
 )

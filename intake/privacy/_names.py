@@ -44,7 +44,9 @@ _GREETING_RE: Final = re.compile(
     r"(?P<rest>[^\n,!:]+?)[\x20\t]*(?:[,!:]|$)",
     re.IGNORECASE | re.MULTILINE,
 )
-_NAME_SEPARATORS: Final = re.compile(r"\s*(?:,|\||\(|\s[-–—]\s|\t)\s*")
+# starts only where a run of white space starts (the same matches, found without trying again
+# at every space of a long run)
+_NAME_SEPARATORS: Final = re.compile(r"(?<!\s)\s*(?:,|\||\(|\s[-–—]\s|\t)\s*")
 _NOT_NAMES: Final = frozenset(
     {
         "Alla", "Allihop", "Allihopa", "All", "Everyone", "Team", "Teamet", "Kollegor", "Kollega", "Där",

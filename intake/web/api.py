@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
@@ -21,6 +22,7 @@ from intake.web.schemas import (
     HealthOut,
     MatchOut,
     PortfolioItemOut,
+    SimilarIn,
     SimilarOut,
     SubmissionIn,
     SubmissionReceipt,
@@ -38,6 +40,8 @@ SubmissionBody = Annotated[
         ],
     ),
 ]
+
+log = logging.getLogger(__name__)
 
 RETRY_MESSAGE = "Stored. Comparison with the portfolio failed and will be retried automatically."
 
@@ -104,7 +108,10 @@ class SimilarController(Controller):
         "/",
         sync_to_thread=True,
         summary="Items similar to a text",
-        description="Portfolio items and open submissions most similar to `text`, best first.",
+        description=(
+            "Portfolio items and open submissions most similar to `text`, best first. The text ends up "
+            "in the URL and so in access logs: prefer `POST /api/similar`."
+        ),
     )
     def similar(
         self,
@@ -116,16 +123,34 @@ class SimilarController(Controller):
             Parameter(pattern="^(portfolio|submission)$", description="Only this kind of item."),
         ] = None,
     ) -> Response[SimilarOut]:
-        try:
-            matches = services.similarity.find_similar(text, limit=limit, kinds=[kind] if kind else None)
-        except SimilarityUnavailable as exc:
-            return Response(
-                SimilarOut(query=text, results=[]),
-                status_code=HTTP_503_SERVICE_UNAVAILABLE,
-                headers={"Retry-After": "30", "X-Error": str(exc)[:200]},
-            )
-        threshold = services.similarity.flag_threshold
-        return Response(SimilarOut(query=text, results=[MatchOut.from_match(m, threshold) for m in matches]))
+        return _similar(services, SimilarIn(text=text, limit=limit, kind=kind))
+
+    @post(
+        "/",
+        sync_to_thread=True,
+        status_code=200,
+        summary="Items similar to a text (in the body)",
+        description="As `GET /api/similar`, with the text in the body: what the live suggestions use.",
+    )
+    def similar_post(self, services: Services, data: SimilarIn) -> Response[SimilarOut]:
+        return _similar(services, data)
+
+
+def _similar(services: Services, query: SimilarIn) -> Response[SimilarOut]:
+    """Find, and answer with the public view; 503 with `Retry-After` when the index is down."""
+    kinds = [query.kind] if query.kind else None
+    try:
+        matches = services.similarity.find_similar(query.text, limit=query.limit, kinds=kinds)
+    except SimilarityUnavailable as exc:
+        log.warning("similar items unavailable: %s", exc)
+        return Response(
+            SimilarOut(query=query.text, results=[]),
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "30"},
+        )
+    threshold = services.similarity.flag_threshold
+    results = [MatchOut.from_match(m, threshold) for m in matches]
+    return Response(SimilarOut(query=query.text, results=results))
 
 
 class PortfolioController(Controller):

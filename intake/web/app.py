@@ -41,6 +41,7 @@ from intake.web.portfolio import PortfolioPages  # issue 7, portfolio
 from intake.web.review.duplicate_actions import DuplicateActions  # issue 7, duplicates
 from intake.web.review.item import ItemPages
 from intake.web.review.pages import ReviewPages
+from intake.web.security_headers import add_security_headers
 from intake.web.state import AppServices
 
 
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
             **access.exception_handlers,
         },
         middleware=access.middleware,
+        before_send=[add_security_headers],
         guards=access.guards,
         csrf_config=access.csrf_config,
         template_config=TemplateConfig(directory=web_dir / "templates", engine=JinjaTemplateEngine),

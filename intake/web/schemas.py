@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from intake.models import PortfolioItem, Submission
+from intake.privacy import mask
 from retrieval import Match
 
 SUBMISSION_EXAMPLE = {
@@ -36,31 +37,60 @@ class MatchOut(BaseModel):
 
     kind: Literal["portfolio", "submission"] = Field(description="What was found.")
     ref: str = Field(description="Portfolio Nr (22-04) or submission reference.")
-    title: str = Field(description="Title of the item found; empty for a submission without one.")
+    title: str = Field(
+        description="Title of the item found; a submission's with personal data masked, empty without one."
+    )
     score: float = Field(description="Combined similarity in [0, 1].")
-    parts: dict[str, float] = Field(description="The parts of the score: `dense`, `lexical`.")
-    shared_terms: list[str] = Field(description="Words the two texts share, compounds included.")
-    reason: str = Field(description="The reason in words (Swedish), for the reviewer.")
+    parts: dict[str, float] = Field(
+        description="The parts of the score (`dense`, `lexical`); empty for another person's submission."
+    )
+    shared_terms: list[str] = Field(
+        description="Words the two texts share, compounds included; empty for another person's submission."
+    )
+    reason: str = Field(
+        description="The reason in words (Swedish); for a submission it never quotes the other text."
+    )
     possible_duplicate: bool = Field(description="Whether the score reaches the flag threshold.")
 
     @classmethod
     def from_match(cls, match: Match, threshold: float) -> MatchOut:
         """Build the public view of a match.
 
-        A submission's text may hold personal data and is never shown to others: only the
-        title its submitter gave (or nothing), and its reference.
+        A portfolio initiative is public and explained in full. Another person's submission may
+        hold personal data, and every word of it that a caller gets back can be probed: a shared
+        term such as "Lindqvi ≈ Lindqvist" completes a surname, a quoted passage hands out the
+        text, and the lexical part of the score rises as a guess gets closer. So a submission is
+        shown by its reference, its title with personal data masked, and its score to whole
+        percent, nothing else.
         """
         doc = match.document
-        title = doc.title
+        possible_duplicate = match.score >= threshold
+        if doc.kind == "portfolio":
+            return cls(
+                kind="portfolio",
+                ref=doc.ref,
+                title=doc.title,
+                score=round(match.score, 4),
+                parts={k: round(v, 4) for k, v in match.parts.items()},
+                shared_terms=match.shared_terms,
+                reason=match.reason,
+                possible_duplicate=possible_duplicate,
+            )
+        percent = round(match.score * 100)
+        reason = (
+            f"Liknar en annan inskickad idé ({percent} %); möjlig dubblett."
+            if possible_duplicate
+            else f"Liknar en annan inskickad idé ({percent} %)."
+        )
         return cls(
-            kind="portfolio" if doc.kind == "portfolio" else "submission",
+            kind="submission",
             ref=doc.ref,
-            title=title,
-            score=round(match.score, 4),
-            parts={k: round(v, 4) for k, v in match.parts.items()},
-            shared_terms=match.shared_terms,
-            reason=match.reason,
-            possible_duplicate=match.score >= threshold,
+            title=mask(doc.title).text if doc.title else "",
+            score=percent / 100,
+            parts={},
+            shared_terms=[],
+            reason=reason,
+            possible_duplicate=possible_duplicate,
         )
 
 
@@ -87,6 +117,16 @@ class SubmissionStatus(BaseModel):
     def from_row(cls, row: Submission) -> SubmissionStatus:
         """Build the status view of a stored submission."""
         return cls(reference=row.reference, received_at=row.received_at, state=row.state.value, step=row.step)
+
+
+class SimilarIn(BaseModel):
+    """A text being typed, sent in the body so that it never lands in a URL or an access log."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=3, max_length=5000, description="The text.")
+    limit: int = Field(default=5, ge=1, le=50, description="How many results.")
+    kind: Literal["portfolio", "submission"] | None = Field(default=None, description="Only this kind.")
 
 
 class SimilarOut(BaseModel):

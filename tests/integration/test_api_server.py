@@ -194,3 +194,89 @@ def test_portfolio_api(server: str) -> None:
     item = httpx.get(f"{server}/api/portfolio/22-04", timeout=10).json()
     assert item["cost_sek"] == 2114575 and item["project_number"] == "11773"
     assert httpx.get(f"{server}/api/portfolio/99-99", timeout=10).status_code == 404
+
+
+# Another person's submission, signed. An outsider who knows a little of it probes every public
+# route for the rest: the surname from a prefix, the passages from a few words of them.
+VICTIM_TEXT = (
+    "Vi vill kunna ansöka om färdtjänst digitalt med e-legitimation och bifoga läkarintyg direkt "
+    "i ansökan, i stället för att skicka papper med posten till handläggaren.\n\n"
+    "Hälsningar\nKarin Lindqvist\nKarin.Lindqvist@kommunen.se"
+)
+VICTIM_TITLE = "Förslag från Karin Lindqvist"
+PROBE = "Lindqvi ansöka om färdtjänst digitalt med e-legitimation och bifoga läkarintyg"
+# what the probe must not bring back: the surname it completes, and words of the other text that
+# the probe did not contain
+SECRETS = ("Lindqvist", "handläggaren", "papper med posten", "Karin")
+
+
+def _without_query(body: dict[str, object]) -> str:
+    """The answer as text, less the caller's own words that it echoes back."""
+    return json.dumps({k: v for k, v in body.items() if k != "query"}, ensure_ascii=False)
+
+
+def test_no_public_route_gives_back_words_of_another_persons_submission(server: str) -> None:
+    victim = httpx.post(
+        f"{server}/api/submissions",
+        json={"text": VICTIM_TEXT, "title": VICTIM_TITLE, "submitter_name": "Karin Lindqvist"},
+        timeout=60,
+    )
+    assert victim.status_code == 201, victim.text
+    ref = victim.json()["reference"]
+
+    answers = {
+        "GET /api/similar": httpx.get(
+            f"{server}/api/similar", params={"text": PROBE, "kind": "submission"}, timeout=30
+        ).json(),
+        "POST /api/similar": httpx.post(
+            f"{server}/api/similar", json={"text": PROBE, "kind": "submission"}, timeout=30
+        ).json(),
+        "POST /api/submissions": httpx.post(
+            f"{server}/api/submissions", json={"text": PROBE}, timeout=60
+        ).json(),
+    }
+    for route, body in answers.items():
+        key = "results" if "results" in body else "similar"
+        found = [m for m in body[key] if m["ref"] == ref]
+        assert found, f"{route}: the probe must find the other submission, or this test proves nothing"
+        (match,) = found
+        assert match["kind"] == "submission" and match["shared_terms"] == [] and match["parts"] == {}
+        assert "»" not in match["reason"], f"{route} quotes the other text"
+        leaked = [s for s in SECRETS if s in _without_query(body)]
+        assert not leaked, f"{route} gives back {leaked}"
+        assert match["title"] and "Lindqvist" not in match["title"], "the title is masked"
+
+    with httpx.Client(base_url=server, timeout=60) as client:
+        page = client.get("/")
+        token = page.text.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
+        receipt = client.post("/", data={"text": PROBE, "_csrf_token": token})
+    assert receipt.status_code == 201 and ref in receipt.text, "the receipt lists the other submission"
+    # the HTML receipt renders the same matches: none of the secrets either
+    assert not [s for s in SECRETS if s in receipt.text]
+
+
+def test_portfolio_matches_stay_explained(server: str) -> None:
+    body = httpx.post(
+        f"{server}/api/similar", json={"text": PARKING, "limit": 3, "kind": "portfolio"}, timeout=30
+    ).json()
+    first = body["results"][0]
+    assert first["ref"] == "22-04" and first["kind"] == "portfolio"
+    assert first["shared_terms"] and {"dense", "lexical"} <= set(first["parts"])
+    assert "Gemensamma ord" in first["reason"]
+    too_short = httpx.post(f"{server}/api/similar", json={"text": "x"}, timeout=10)
+    assert too_short.status_code == 400 and "text" in too_short.text
+    unknown = httpx.post(f"{server}/api/similar", json={"text": "parkering", "secret": 1}, timeout=10)
+    assert unknown.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/api/portfolio", "/static/site.css", "/health", "/nowhere"])
+def test_every_answer_carries_the_browser_protections(server: str, path: str) -> None:
+    response = httpx.get(f"{server}{path}", timeout=30)
+    policy = response.headers.get("content-security-policy", "")
+    assert (
+        "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    )
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers.get("x-content-type-options") == "nosniff"
+    assert response.headers.get("referrer-policy") == "same-origin"
+    assert response.headers.get("x-frame-options") == "DENY"

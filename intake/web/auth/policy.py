@@ -35,6 +35,7 @@ POLICY: Final[dict[tuple[str, str], Access]] = {
     ("POST", "/api/submissions"): PUBLIC,
     ("GET", "/api/submissions/{reference}"): PUBLIC,
     ("GET", "/api/similar"): PUBLIC,
+    ("POST", "/api/similar"): PUBLIC,  # the same, with the text in the body
     ("GET", "/api/portfolio"): PUBLIC,
     ("GET", "/api/portfolio/{nr}"): PUBLIC,
     # mail upload (issue 6): public like the submissions API for now. It acknowledges to the mail's

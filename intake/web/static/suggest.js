@@ -73,8 +73,13 @@
     last = q;
     if (controller) { controller.abort(); }
     controller = new AbortController();
-    fetch("/api/similar?limit=5&text=" + encodeURIComponent(q.slice(0, 4000)),
-          { signal: controller.signal, headers: { accept: "application/json" } })
+    // the text goes in the body: a URL would carry it into access logs and browser history
+    fetch("/api/similar", {
+      method: "POST",
+      signal: controller.signal,
+      headers: { accept: "application/json", "content-type": "application/json" },
+      body: JSON.stringify({ text: q.slice(0, 4000), limit: 5 })
+    })
       .then(function (r) { return r.ok ? r.json() : { results: [] }; })
       .then(function (data) { show(data.results || []); })
       .catch(function () { /* suggestions are optional; an aborted query is replaced by the next */ });
