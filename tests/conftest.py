@@ -111,12 +111,13 @@ def initiative(engine: Engine) -> str:
     return "22-04"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One temporary Prefect server for the whole session (per xdist worker); yields its API URL.
+    """A temporary Prefect server for the module; yields its API URL.
 
-    Starting it takes 10-30 s on a busy machine, so every module that needs a server shares it;
-    each test's flow runs are told apart by their own database, not by the server.
+    Per module, not per session: shared by the whole session, the server was found stopped
+    (connection refused) by the periodic modules once the triage module had run before them on
+    the same worker; the triage tests start and stop Prefect's local server in-process.
     """
     from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
