@@ -78,16 +78,6 @@ def _meeting_day(forum: Forum, given: datetime | None) -> date:
     return day
 
 
-def _today(forum: Forum) -> date:
-    """Today in the forum's time zone (the cadence's), not the machine's."""
-    from zoneinfo import ZoneInfo
-
-    from intake.models import utcnow
-
-    zone = forum.cadence.timezone if forum.cadence else "Europe/Stockholm"
-    return utcnow().astimezone(ZoneInfo(zone)).date()
-
-
 def _build(ctx: CliContext, forum_key: str, meeting_date: datetime | None) -> Agenda:
     from intake.agenda import build_agenda
     from intake.drafting.checklists import ChecklistFileError, load_checklists
@@ -204,9 +194,12 @@ def next_(ctx: CliContext, forum_key: str, after: datetime | None, count: int) -
     from datetime import timedelta
 
     from intake.agenda import next_meeting
+    from intake.models import utcnow
+    from intake.reminders.digest import local_day
 
-    forum = _forum(_process(ctx), forum_key)
-    day = after.date() if after else _today(forum)
+    process = _process(ctx)
+    forum = _forum(process, forum_key)
+    day = after.date() if after else local_day(process, utcnow())
     for _ in range(count):
         found = next_meeting(forum, day)
         if found is None:
