@@ -135,6 +135,14 @@ class Submission(SQLModel, table=True):
     next_attempt_at: datetime | None = _timestamp(default=None)
     processed_at: datetime | None = _timestamp(default=None)
     updated_at: datetime = _timestamp(default_factory=utcnow, index=True)
+    possible_reply_to: str | None = Field(
+        default=None,
+        max_length=32,
+        description=(
+            "A mail whose subject names this reference but which answers no mail the service sent: "
+            "perhaps a reply, for staff to link by merging, never linked on the sender's word."
+        ),
+    )
 
 
 class ReferenceCounter(SQLModel, table=True):
@@ -565,3 +573,59 @@ class FollowLink(SQLModel, table=True):
     created_at: datetime = _timestamp(default_factory=utcnow)
     last_used_at: datetime | None = _timestamp(default=None)
     revoked_at: datetime | None = _timestamp(default=None)
+
+
+# --- machine access and abuse limits (issue 14) ---
+
+
+class ApiKey(SQLModel, table=True):
+    """A key a machine sends to the JSON API, with the scopes it grants (`submit`, `mail`, `read`).
+
+    The key is shown once when it is made; only its SHA-256 is stored (a key has 256 random bits,
+    so a slow hash adds nothing), and `prefix` names it in lists and logs without opening anything.
+    """
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, description="What the key is for, e.g. the system that uses it.")
+    prefix: str = Field(max_length=16, unique=True, index=True, description="The key's public first part.")
+    key_hash: str = Field(max_length=64, description="SHA-256 (hex) of the whole key.")
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    created_by: str = Field(max_length=320, description="Who made it (an account's e-mail or `cli`).")
+    last_used_at: datetime | None = _timestamp(default=None)
+    revoked_at: datetime | None = _timestamp(default=None)
+
+
+class SentMessage(SQLModel, table=True):
+    """The Message-ID of a mail the service sent about a submission (acknowledgement, question).
+
+    Only a reply whose In-Reply-To or References names one of these is linked to the submission
+    directly: the service made these ids, so a stranger cannot claim a thread with one.
+    """
+
+    __tablename__ = "sent_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(max_length=500, unique=True, index=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=20, description="ack or question.")
+    sent_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class RateHit(SQLModel, table=True):
+    """One counted request: the rate limits count rows per bucket and client within their window.
+
+    In SQL so that every app process shares the count. `client` is a network (an IPv4 address or an
+    IPv6 /64) or `key:<prefix>`, never a person's name or text; rows older than the longest window
+    are deleted as new ones arrive.
+    """
+
+    __tablename__ = "rate_hit"
+    __table_args__ = (sa.Index("ix_rate_hit_bucket_client_at", "bucket", "client", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bucket: str = Field(max_length=40)
+    client: str = Field(max_length=80)
+    at: datetime = _timestamp(default_factory=utcnow, index=True)

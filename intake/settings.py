@@ -6,11 +6,12 @@ import time: callers build ``Settings()`` once and pass it down.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class DatabaseSettings(BaseModel):
@@ -143,6 +144,13 @@ class IntakeSettings(BaseModel):
     )
     max_attempts: int = Field(
         default=10, ge=1, description="Processing attempts before a submission is left for a human."
+    )
+    open_api: bool = Field(
+        default=False,
+        description=(
+            "Let anyone use `POST /api/submissions` without an API key (the HTML form is always open). "
+            "Off: the JSON intake needs a key with the `submit` scope."
+        ),
     )
 
 
@@ -279,8 +287,8 @@ class AuthSettings(BaseModel):
     cookie_secure: bool | None = Field(
         default=None,
         description=(
-            "Mark cookies `Secure`. Empty: when the request came over https (behind a proxy, run uvicorn "
-            "with `--proxy-headers`)."
+            "Mark cookies `Secure` (the session cookie then gets the `__Host-` prefix). Empty: yes, except "
+            "for plain http to a loopback host; https behind a proxy is seen through `server.trusted_proxies`."
         ),
     )
     idle_timeout_seconds: int = Field(
@@ -350,8 +358,42 @@ class MailboxSettings(BaseModel):
         default=True, description="Send the sender an acknowledgement with the reference."
     )
     acks_per_address_per_day: int = Field(
-        default=5, ge=0, le=1000, description="Most acknowledgements to one address per UTC day (loop guard)."
+        default=5,
+        ge=0,
+        le=1000,
+        description="Most acknowledgements to one (normalised) address per UTC day (loop guard).",
     )
+    acks_per_day: int = Field(
+        default=500, ge=0, description="Most acknowledgements in all per UTC day, whoever they go to."
+    )
+    ack_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Domains acknowledgements may go to, comma-separated (`kommunen.se,bolaget.se`); subdomains "
+            "count. Empty: the domain of `address` only. Mail from other domains is taken in, not answered."
+        ),
+    )
+    dotless_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["gmail.com", "googlemail.com"],
+        description="Domains whose mailboxes ignore dots in the local part (counted as one address).",
+    )
+
+    @field_validator("ack_domains", "dotless_domains", mode="before")
+    @classmethod
+    def _split_domains(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(v).strip().lower().lstrip("@.") for v in value if str(v).strip()]
+        return value
+
+    def ack_domains_or_own(self) -> list[str]:
+        """Return the domains acknowledgements may go to: as configured, else the shared address's."""
+        if self.ack_domains:
+            return self.ack_domains
+        own = (self.address or "").rpartition("@")[2].lower()
+        return [own] if own else []
+
     max_mail_bytes: int = Field(
         default=25 * 1024 * 1024, ge=1024, description="Largest mail parsed; larger ones are quarantined."
     )
@@ -452,6 +494,63 @@ class ReminderSettings(BaseModel):
         return [a.strip() for a in self.recipients.split(",") if a.strip()]
 
 
+class ServerSettings(BaseModel):
+    """How the app sees its clients through the network in front of it."""
+
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Addresses or networks of reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are "
+            "believed, comma-separated (`10.0.0.5,10.1.0.0/16`). Empty: the peer address is the client."
+        ),
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for part in value:
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not an address or network: {part!r}") from exc
+        return value
+
+
+class LimitSettings(BaseModel):
+    """Request limits per client (an IPv4 address, an IPv6 /64, or an API key), counted in SQL."""
+
+    submissions: int = Field(
+        default=20, ge=1, description="Submissions (form or JSON) one address may send per window."
+    )
+    key_submissions: int = Field(
+        default=600, ge=1, description="Submissions or mail uploads one API key may send per window."
+    )
+    submission_window_seconds: int = Field(default=600, ge=1, description="Window of the two limits above.")
+    similar_per_minute: int = Field(
+        default=120,
+        ge=1,
+        description="Similar-items lookups (live suggestions) one address may make per minute.",
+    )
+    logins_per_window: int = Field(
+        default=30, ge=1, description="Login attempts one address may make per login window, right or wrong."
+    )
+    model_calls_per_hour: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Drafts the model may be asked for per hour (0: no budget). Past it, items get a rules-only "
+            "draft at once and the model drafts them when the budget allows."
+        ),
+    )
+
+
 class Settings(BaseSettings):
     """All settings. Defaults give an embedded setup that needs no server."""
 
@@ -510,6 +609,8 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
 
     @property
     def database_url(self) -> str:

@@ -54,6 +54,8 @@ def app_env(
         "BEREDNING_DATA_DIR": str(data_dir),
         "BEREDNING_DATABASE__URL": database_url or f"sqlite:///{data_dir / 'app.sqlite3'}",
         "BEREDNING_LLM__POLL_SECONDS": "0",
+        # every test client is 127.0.0.1: the per-address limit is tested on its own (test_abuse.py)
+        "BEREDNING_LIMITS__SUBMISSIONS": "1000",
         **settings,
     }
     if accounts:
@@ -104,3 +106,25 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path, wai
             pass
         time.sleep(0.3)
     raise RuntimeError(f"server not ready after 180 s; last health: {last}\n{log_path.read_text()}")
+
+
+def api_key_headers(env: dict[str, str], *scopes: str, name: str = "tests") -> dict[str, str]:
+    """Make an API key with `scopes` in the app's database (in-process; the CLI has its own test).
+
+    Returns the request headers that carry it: `{"Authorization": "Bearer <key>"}`.
+    """
+    from intake.db import create_db_engine
+    from intake.migrate import ensure_current
+    from intake.services.apikeys import add
+    from intake.settings import Settings
+
+    settings = Settings(
+        data_dir=Path(env["BEREDNING_DATA_DIR"]), database={"url": env["BEREDNING_DATABASE__URL"]}
+    )
+    engine = create_db_engine(settings)
+    try:
+        ensure_current(engine)
+        made = add(engine, name, list(scopes or ("submit",)), created_by="test")
+    finally:
+        engine.dispose()
+    return {"Authorization": f"Bearer {made.key}"}

@@ -32,6 +32,7 @@ def main(ctx: click.Context, data_dir: str | None) -> None:
 def _register() -> None:
     from intake.cli import (
         agenda,
+        apikey,
         bench,
         db,
         demo,
@@ -64,6 +65,7 @@ def _register() -> None:
         agenda,
         workflow,
         user,
+        apikey,
         questions,
         remind,
         mail,

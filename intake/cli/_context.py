@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -86,6 +87,14 @@ class CliContext:
         """Release the engine's connections."""
         if self._engine is not None:
             self._engine.dispose()
+
+
+def cli_actor() -> str:
+    """Who a command runs as, for the audit trail: `cli:<login name>`."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name in some containers
+        return "cli"
 
 
 pass_ctx = click.make_pass_decorator(CliContext)

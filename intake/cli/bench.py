@@ -54,12 +54,18 @@ def bench() -> None:
 @click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="The served app.")
 @click.option("--requests", "count", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
-def intake_bench(url: str, count: int, as_json: bool) -> None:
+@click.option(
+    "--api-key",
+    envvar="BEREDNING_API_KEY",
+    help="A key with the `submit` scope (`beredning apikey add bench --scope submit`); env BEREDNING_API_KEY.",
+)
+def intake_bench(url: str, count: int, as_json: bool, api_key: str | None) -> None:
     """Time POST /api/submissions end to end (store, embed, index, compare), one at a time."""
     import httpx
 
     timings: list[float] = []
-    with httpx.Client(base_url=url, timeout=60) as client:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
         try:
             client.get("/health").raise_for_status()
         except httpx.HTTPError as exc:

@@ -17,6 +17,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None, log_level: str) -
     import uvicorn
 
     from intake.migrate import SchemaOutOfDate
+    from intake.web.access_log import log_config
     from intake.web.app import create_app
 
     settings = ctx.settings
@@ -29,6 +30,10 @@ def serve(ctx: CliContext, host: str | None, port: int | None, log_level: str) -
         host=host or settings.host,
         port=port or settings.port,
         log_level=log_level,
+        log_config=log_config(),
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default, so any local caller
+        # could pick its address; the app reads it itself, from `server.trusted_proxies` only
+        proxy_headers=False,
         limit_concurrency=200,
         timeout_keep_alive=5,
     )

@@ -6,22 +6,14 @@ never from the command line, where `ps` and shell history would show them.
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 
 import click
 
-from intake.cli._context import CliContext, pass_ctx
+from intake.cli._context import CliContext, cli_actor, pass_ctx
 
 ROLES = ("submitter", "digit", "forum", "admin")
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):  # no login name in some containers
-        return "cli"
 
 
 def _password(from_stdin: bool) -> str:
@@ -62,7 +54,7 @@ def add(
     password = None if no_password else _password(password_stdin)
     try:
         account = add_account(
-            ctx.engine, email, Role(role), password, ctx.settings.auth, name=name, actor=_actor()
+            ctx.engine, email, Role(role), password, ctx.settings.auth, name=name, actor=cli_actor()
         )
     except (AccountError, PasswordTooShort) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -111,7 +103,7 @@ def passwd(ctx: CliContext, email: str, password_stdin: bool) -> None:
 
     password = _password(password_stdin)
     try:
-        set_password(ctx.engine, email, password, ctx.settings.auth, actor=_actor())
+        set_password(ctx.engine, email, password, ctx.settings.auth, actor=cli_actor())
     except (AccountError, PasswordTooShort) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"password changed for {email.strip().lower()}; its sessions have ended")
@@ -121,7 +113,7 @@ def _set_disabled(ctx: CliContext, email: str, disabled: bool) -> None:
     from intake.web.auth.accounts import AccountError, set_disabled
 
     try:
-        set_disabled(ctx.engine, email, disabled, actor=_actor())
+        set_disabled(ctx.engine, email, disabled, actor=cli_actor())
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{'disabled' if disabled else 'enabled'} {email.strip().lower()}")

@@ -1,11 +1,13 @@
 """The acknowledgement: the reference back to the person who wrote, through `intake.outbox`.
 
-Never to a machine (only submissions are acknowledged, and automatic mails never become
-submissions), at most `acks_per_address_per_day` per address and UTC day, counted in the
-database so that every process shares the count. The Message-ID of the acknowledgement is stored
-before it is sent: a reply to it then finds its submission. Reply-To is the shared mailbox, so
-the reply comes back through intake. With `public_base_url` set, it carries a new follow link, so
-the submitter can see the status and answer questions without an account.
+`From` can be forged, so the municipal mail server must not become a way to mail anyone: an
+acknowledgement goes only to the configured domains (the municipality's own by default), at most
+`acks_per_address_per_day` per normalised address (`a.b+x@gmail.com` counts as `ab@gmail.com`)
+and `acks_per_day` in all, counted in the database so that every process shares the counts. It
+never echoes the mail's subject or text, so it cannot carry a stranger's message either. Never
+to a machine (automatic mails never become submissions). The Message-ID is stored before the
+mail is sent: a reply to it then finds its submission. Reply-To is the shared mailbox. With
+`public_base_url` set, it carries a new follow link.
 """
 
 from __future__ import annotations
@@ -17,24 +19,42 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from intake import outbox
-from intake.mail import store
+from intake.mail import replies, store
 from intake.models import InboundMail
 from intake.services import follow, submissions
 from intake.settings import Settings
 
 log = logging.getLogger(__name__)
 
+ALL_ADDRESSES = "*"
+"""The counter row of all acknowledgements of a day (no address is `*`)."""
+
+
+def in_domains(address: str, domains: list[str]) -> bool:
+    """Tell whether `address` is in one of `domains` or a subdomain of one."""
+    domain = address.rpartition("@")[2].strip().lower().rstrip(".")
+    return bool(domain) and any(domain == d or domain.endswith(f".{d}") for d in domains)
+
+
+def normalise_address(address: str, dotless_domains: list[str]) -> str:
+    """Return the mailbox `address` reaches: lower case, `+tag` cut, dots dropped where ignored."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in dotless_domains:
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
 _TABLE: sa.Table = InboundMail.__table__  # type: ignore[attr-defined]
 
 
-def _body(reference: str, title: str | None, link: str | None = None) -> str:
-    about = f" ({title})" if title else ""
+def _body(reference: str, link: str | None = None) -> str:
     follow_sv = follow_en = ""
     if link:
         follow_sv = f"Följ förslaget och svara på DigIT:s frågor här (länken är personlig):\n{link}\n\n"
         follow_en = f"Follow your idea and answer DigIT's questions here (the link is personal):\n{link}\n\n"
     return (
-        f"Hej!\n\nTack för ditt förslag{about}. Det har tagits emot och fått referensen {reference}.\n"
+        f"Hej!\n\nTack för ditt förslag. Det har tagits emot och fått referensen {reference}.\n"
         "DigIT läser det och återkommer. Svara på det här mejlet om du vill lägga till något; "
         f"ange gärna referensen.\n\n{follow_sv}"
         f"Hello,\n\nThank you for your suggestion. It has been received with the reference {reference}.\n"
@@ -64,19 +84,32 @@ def acknowledge(
     *,
     to: str | None,
     reference: str,
-    title: str | None,
     in_reply_to: str,
 ) -> str:
-    """Send the acknowledgement of a new submission; return the outcome stored as `ack_state`."""
+    """Send the acknowledgement of a new submission; return the outcome stored as `ack_state`.
+
+    Outcomes: `sent`, `failed`, `off`, `no_sender`, `foreign_domain` (not a configured domain),
+    `limited` (the address's daily limit) and `capped` (the day's limit for everyone).
+    """
     mailbox = settings.mailbox
     state: str
     if not mailbox.acknowledge:
         state = "off"
     elif not to:
         state = "no_sender"
-    elif not store.take_ack_slot(engine, to, mailbox.acks_per_address_per_day):
+    elif not in_domains(to, mailbox.ack_domains_or_own()):
+        state = "foreign_domain"
+        log.info("no acknowledgement for %s: the sender's domain is not configured", reference)
+    elif not store.take_ack_slot(
+        engine, normalise_address(to, mailbox.dotless_domains), mailbox.acks_per_address_per_day
+    ):
         state = "limited"
-        log.info("no acknowledgement to %s for %s: daily limit reached", to, reference)
+        log.info("no acknowledgement for %s: the address's daily limit is reached", reference)
+    elif not store.take_ack_slot(engine, ALL_ADDRESSES, mailbox.acks_per_day):
+        state = "capped"
+        log.warning(
+            "no acknowledgement for %s: today's limit of %d is reached", reference, mailbox.acks_per_day
+        )
     else:
         message = outbox.new_message(settings.smtp.sender, [to], f"Mottaget / Received: {reference}")
         if mailbox.address:
@@ -84,9 +117,12 @@ def acknowledge(
         if in_reply_to and not any(c.isspace() for c in in_reply_to):
             message["In-Reply-To"] = f"<{in_reply_to}>"
             message["References"] = f"<{in_reply_to}>"
-        message.set_content(_body(reference, title, _follow_link(engine, settings, reference)))
+        message.set_content(_body(reference, _follow_link(engine, settings, reference)))
         ack_id = str(message["Message-ID"]).strip().strip("<>")
         _update(engine, mail_id, ack_message_id=ack_id[:500])
+        submission = submissions.get_by_reference(engine, reference)
+        if submission is not None and submission.id is not None:
+            replies.record_sent(engine, ack_id, submission.id, "ack")
         try:
             outbox.send(settings.smtp, message)
             state = "sent"

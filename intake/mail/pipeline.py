@@ -17,6 +17,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from intake.db import session_scope
 from intake.domain.submission import NewSubmission, SubmissionInvalid
@@ -24,7 +25,16 @@ from intake.mail import ack, replies, store
 from intake.mail.classify import classify
 from intake.mail.limits import MailLimits
 from intake.mail.parse import ParsedMail, parse_mail, peek_message_id
-from intake.models import AuditEvent, Channel, InboundMail, MailState, Submission, utcnow
+from intake.models import (
+    AuditEvent,
+    Channel,
+    DuplicateCandidate,
+    InboundMail,
+    ItemKind,
+    MailState,
+    Submission,
+    utcnow,
+)
 from intake.services import audit, submissions
 from intake.settings import Settings
 
@@ -68,15 +78,23 @@ def ingest(
     limits = MailLimits.from_settings(settings.mailbox)
     message_id = peek_message_id(raw, limits)
     keep = limits.max_mail_bytes
-    stored = store.store_raw(engine, raw, message_id, source=source, keep_bytes=keep, size=size)
-    outcome = handle(engine, stored.mail_id, settings)
-    return replace(outcome, duplicate=not stored.created)
+    stored = store.store_raw(
+        engine, raw, message_id, source=source, keep_bytes=keep, size=size, claim_for=store.DEFAULT_LEASE
+    )
+    if stored.created:  # stored claimed: no poll can take it before this call handles it
+        return _handle_held(engine, stored.mail_id, settings)
+    return replace(handle(engine, stored.mail_id, settings), duplicate=True)
 
 
 def handle(engine: Engine, mail_id: int, settings: Settings) -> MailOutcome:
     """Handle a stored mail once; when it is done or another process has it, report its state."""
     if not store.claim(engine, mail_id):
         return outcome_of(engine, mail_id)
+    return _handle_held(engine, mail_id, settings)
+
+
+def _handle_held(engine: Engine, mail_id: int, settings: Settings) -> MailOutcome:
+    """Handle a mail this call holds the claim on; a failure gives it back or quarantines it."""
     try:
         return _handle_claimed(engine, mail_id, settings)
     except sa.exc.SQLAlchemyError as exc:
@@ -135,7 +153,7 @@ def _handle_claimed(engine: Engine, mail_id: int, settings: Settings) -> MailOut
     if kind == "automatic":
         _finish(engine, mail_id, MailState.AUTOMATIC, "mail.automatic", automatic_reason=reason, **described)
         return MailOutcome(mail_id, "automatic", note=reason)
-    thread = replies.find_thread(engine, parsed, settings.intake.reference_prefix)
+    thread = replies.find_thread(engine, parsed)
     if thread is not None:
         described["text"] = replies.reply_text(parsed.text)
         _finish_reply(engine, mail_id, thread, described)
@@ -228,19 +246,57 @@ def _submit(
             submission = submissions.accept(engine, new, settings.intake, actor=actor(mail_id))
         assert submission.id is not None
         submission_id = submission.id
+    named = replies.subject_reference(engine, parsed, settings.intake.reference_prefix)
     with session_scope(engine) as session:
         row = session.get(Submission, submission_id)
         assert row is not None
-        reference, title, to = row.reference, row.title, row.submitter_email
+        reference, to = row.reference, row.submitter_email
+        if named is not None and named != reference and row.possible_reply_to is None:
+            _mark_possible_reply(session, row, named, sender=parsed.sender)
         store.finish(session, mail_id, MailState.SUBMITTED, submission_id=submission_id, **described)
     try:
         state = ack.acknowledge(
-            engine, settings, mail_id, to=to, reference=reference, title=title, in_reply_to=parsed.message_id
+            engine, settings, mail_id, to=to, reference=reference, in_reply_to=parsed.message_id
         )
     except Exception:  # the submission stands whatever happens to its acknowledgement
         log.exception("acknowledgement of %s failed", reference)
         state = "failed"
     return MailOutcome(mail_id, "submission", reference, ack=state)
+
+
+def _mark_possible_reply(session: Session, row: Submission, named: str, *, sender: str | None) -> None:
+    """Mark `row` as perhaps answering `named`, and offer the pair to staff as a merge candidate.
+
+    Nothing is added to `named`: the subject and `From` are the sender's word, so only staff,
+    who can read both, link them (by merging the candidate on the review page).
+    """
+    assert row.id is not None
+    row.possible_reply_to = named
+    session.add(row)
+    original = session.exec(select(Submission).where(Submission.reference == named)).first()
+    same_sender = bool(original and sender and (original.submitter_email or "").lower() == sender.lower())
+    reason = (
+        f"Ämnesraden nämner {named}; kanske ett svar på det förslaget (avsändaren "
+        f"{'är' if same_sender else 'är inte'} samma adress som förslagets). Slå ihop om det stämmer."
+    )
+    session.add(
+        DuplicateCandidate(
+            submission_id=row.id,
+            other_kind=ItemKind.SUBMISSION,
+            other_key=named,
+            score=0.0,
+            parts={"subject_reference": 1.0},
+            reason=reason,
+        )
+    )
+    audit.record(
+        session,
+        actor=audit.SYSTEM_ACTOR,
+        action="submission.possible_reply",
+        entity_kind="submission",
+        entity_key=row.reference,
+        changes={"possible_reply_to": named, "same_sender": same_sender},
+    )
 
 
 def handle_pending(engine: Engine, settings: Settings, limit: int = 100) -> list[MailOutcome]:

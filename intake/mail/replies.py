@@ -1,10 +1,10 @@
-"""Which submission a mail answers, if any: by our acknowledgement's Message-ID or the reference.
+"""Which submission a mail answers, if any: only a mail the service itself sent proves it.
 
-A reply found by In-Reply-To/References (our acknowledgement's Message-ID, or the original
-mail's own) belongs to that submission whoever sends it: the thread proves it. A reference such
-as IN-2026-00042 in the subject only counts when the reply comes from the submitter's own
-address, so that a stranger who quotes a reference starts a submission of their own instead
-of writing into someone else's.
+A reply whose In-Reply-To/References names the Message-ID of a mail the service sent about a
+submission (its acknowledgement, a question) belongs to that submission: the service made that
+id, so the thread proves it. Anything else is a new submission, whoever sends it. `From` can be
+forged, so a reference such as IN-2026-00042 in the subject, even from the submitter's address,
+only marks the new submission as a possible reply (`subject_reference`) for staff to link.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from intake.mail.parse import ParsedMail
-from intake.models import InboundMail, MailState, Submission
+from intake.models import InboundMail, MailState, SentMessage, Submission, utcnow
 from retrieval.boilerplate import strip_boilerplate
 
 _MAIL: sa.Table = InboundMail.__table__  # type: ignore[attr-defined]
 _SUBMISSION: sa.Table = Submission.__table__  # type: ignore[attr-defined]
+_SENT: sa.Table = SentMessage.__table__  # type: ignore[attr-defined]
 
 
 def reference_pattern(prefix: str) -> re.Pattern[str]:
@@ -27,38 +28,49 @@ def reference_pattern(prefix: str) -> re.Pattern[str]:
     return re.compile(rf"\b{re.escape(prefix)}-(\d{{4}})-(\d{{5,}})\b", re.IGNORECASE)
 
 
-def find_thread(engine: Engine, mail: ParsedMail, prefix: str) -> int | None:
-    """Return the id of the submission `mail` replies to, or None for a new submission."""
+def find_thread(engine: Engine, mail: ParsedMail) -> int | None:
+    """Return the id of the submission `mail` replies to (a mail the service sent), or None."""
     ids = [i[:500] for i in (*mail.in_reply_to, *mail.references)][:100]
-    with engine.connect() as connection:
-        if ids:
-            linked = sa.and_(
-                _MAIL.c.submission_id.is_not(None),
-                sa.or_(
-                    _MAIL.c.ack_message_id.in_(ids),
-                    sa.and_(
-                        _MAIL.c.message_id.in_(ids),
-                        _MAIL.c.state.in_([MailState.SUBMITTED.value, MailState.REPLY.value]),
-                    ),
-                ),
-            )
-            found = connection.execute(
-                sa.select(_MAIL.c.submission_id).where(linked).order_by(_MAIL.c.id).limit(1)
-            ).scalar()
-            if found is not None:
-                return int(found)
-        match = reference_pattern(prefix).search(mail.subject or "")
-        if match is None or mail.sender is None:
-            return None
-        reference = f"{prefix}-{match.group(1)}-{match.group(2)}".upper()
-        row = connection.execute(
-            sa.select(_SUBMISSION.c.id, _SUBMISSION.c.submitter_email).where(
-                _SUBMISSION.c.reference == reference
-            )
-        ).first()
-    if row is None or (row.submitter_email or "").lower() != mail.sender:
+    if not ids:
         return None
-    return int(row.id)
+    with engine.connect() as connection:
+        found = connection.execute(
+            sa.select(_SENT.c.submission_id).where(_SENT.c.message_id.in_(ids)).order_by(_SENT.c.id).limit(1)
+        ).scalar()
+        if found is None:  # acknowledgements sent before `sent_message` existed
+            found = connection.execute(
+                sa.select(_MAIL.c.submission_id)
+                .where(_MAIL.c.submission_id.is_not(None), _MAIL.c.ack_message_id.in_(ids))
+                .order_by(_MAIL.c.id)
+                .limit(1)
+            ).scalar()
+    return int(found) if found is not None else None
+
+
+def subject_reference(engine: Engine, mail: ParsedMail, prefix: str) -> str | None:
+    """Return the reference of an existing submission named in the subject, or None."""
+    match = reference_pattern(prefix).search(mail.subject or "")
+    if match is None:
+        return None
+    reference = f"{prefix}-{match.group(1)}-{match.group(2)}".upper()
+    with engine.connect() as connection:
+        found = connection.execute(
+            sa.select(_SUBMISSION.c.reference).where(_SUBMISSION.c.reference == reference)
+        ).scalar()
+    return str(found) if found is not None else None
+
+
+def record_sent(engine: Engine, message_id: str, submission_id: int, kind: str) -> None:
+    """Remember the Message-ID of a mail sent about a submission, so that a reply to it links."""
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(_SENT).values(
+                message_id=message_id.strip().strip("<>")[:500],
+                submission_id=submission_id,
+                kind=kind,
+                sent_at=utcnow(),
+            )
+        )
 
 
 def reply_text(text: str) -> str:

@@ -43,15 +43,27 @@ def _insert(engine: Engine) -> Any:
 
 
 def store_raw(
-    engine: Engine, raw: bytes, message_id: str, *, source: str, keep_bytes: int, size: int | None = None
+    engine: Engine,
+    raw: bytes,
+    message_id: str,
+    *,
+    source: str,
+    keep_bytes: int,
+    size: int | None = None,
+    claim_for: timedelta | None = None,
 ) -> Stored:
     """Commit the raw mail (cut at `keep_bytes`) under its key; return the row, new or existing.
 
     `size` is the mail's real size when only part of it was fetched (its header section).
+    `claim_for`: a new row is stored already claimed by the caller for that long, so a poll
+    running at the same moment (`pending`) cannot take the mail between the insert and the
+    caller's own handling; should the caller die, the lease runs out and a poll handles it.
     """
     digest = hashlib.sha256(raw).hexdigest()
     key = message_id[:500]
     now = utcnow()
+    state = MailState.RECEIVED if claim_for is None else MailState.HANDLING
+    lease_until = None if claim_for is None else now + claim_for
     statement = (
         _insert(engine)(_TABLE)
         .values(
@@ -60,7 +72,8 @@ def store_raw(
             raw=raw[:keep_bytes],
             size=max(size or 0, len(raw)),
             source=source[:40],
-            state=MailState.RECEIVED.value,
+            state=state.value,
+            lease_until=lease_until,
             degraded=[] if len(raw) <= keep_bytes else ["raw_cut"],
             attachments=[],
             received_at=now,
@@ -71,7 +84,7 @@ def store_raw(
     with engine.begin() as connection:
         new_id = connection.execute(statement).scalar()
         if new_id is not None:
-            return Stored(int(new_id), True, MailState.RECEIVED)
+            return Stored(int(new_id), True, state)
         row = connection.execute(
             sa.select(_C.id, _C.state).where(_C.message_id == key, _C.sha256 == digest)
         ).one()

@@ -34,7 +34,7 @@ from intake.drafting.rules import merge_answer, rules_only_draft
 from intake.drafting.schema import DraftAnswer, answer_json_schema, parse_answer, prompt_context
 from intake.models import Draft, DraftState, ProcessingState, Submission, utcnow
 from intake.privacy import mask
-from intake.services import audit
+from intake.services import audit, ratelimit
 from intake.settings import Settings
 from prompts import Prompt, load_prompt
 from retrieval.boilerplate import strip_boilerplate
@@ -70,8 +70,11 @@ class DraftingService:
         language: str = "sv",
         directory: tuple[str, ...] = (),
         redraft_after: timedelta = timedelta(seconds=60),
+        model_budget: ratelimit.Limit | None = None,
     ) -> None:
         self.redraft_after = redraft_after
+        self.model_budget = model_budget
+        """Model calls allowed per window across every process (None: no budget)."""
         self.engine = engine
         self.process = process
         self.checklists = checklists
@@ -107,7 +110,10 @@ class DraftingService:
         # "Mvh" is not personal data that the initiative would process.
         rules = rules_only_draft(strip_boilerplate(text), self.process, self.checklists, self.language)
         answer, state, result, error = rules, DraftState.RULES_ONLY, None, None
-        if self.drafter is not None:
+        over_budget = self.drafter is not None and self._over_budget()
+        if over_budget:
+            error = "model unavailable: the hour's budget of model calls is used; drafted later"
+        elif self.drafter is not None:
             try:
                 result = self.drafter.draft(
                     redaction.masked,
@@ -129,6 +135,10 @@ class DraftingService:
         if error:
             log.warning("draft of %s: %s", submission.reference, error)
         return DraftOutcome(stored, answer, result is not None and state == DraftState.DRAFTED, error)
+
+    def _over_budget(self) -> bool:
+        """Count one model call against the budget; True when the budget is used (no call then)."""
+        return self.model_budget is not None and ratelimit.hit(self.engine, self.model_budget, "all") > 0
 
     def _store(
         self,
@@ -262,4 +272,9 @@ def drafting_from_settings(settings: Settings, engine: Engine, process: ProcessD
         language=settings.default_language,
         directory=directory,
         redraft_after=timedelta(seconds=settings.llm.redraft_interval_seconds),
+        model_budget=(
+            ratelimit.Limit("model", settings.limits.model_calls_per_hour, 3600)
+            if settings.limits.model_calls_per_hour
+            else None
+        ),
     )

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from intake import outbox
 from intake.db import session_scope
-from intake.models import GapQuestion, Submission
+from intake.models import GapQuestion, SentMessage, Submission
 from intake.services import audit, follow
 from intake.settings import Settings
 
@@ -59,6 +59,11 @@ def mail_question(engine: Engine, settings: Settings, question: GapQuestion) -> 
         if settings.mailbox.address:
             message["Reply-To"] = settings.mailbox.address
         message.set_content(body(reference, question.question, follow.mail_url(settings, token)))
+        with session_scope(engine) as session:  # a reply to this mail then links to the submission
+            message_id = str(message["Message-ID"]).strip().strip("<>")[:500]
+            session.add(
+                SentMessage(message_id=message_id, submission_id=question.submission_id, kind="question")
+            )
         outbox.send(settings.smtp, message)
     except outbox.MailNotSent as exc:
         log.warning("question %s to the submitter of %s not mailed: %s", question.id, reference, exc)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, Parameter
@@ -16,6 +16,7 @@ from intake.models import Channel
 from intake.services import portfolio as portfolio_service
 from intake.services import submissions
 from intake.services.similarity import SimilarityUnavailable
+from intake.web.auth.middleware import api_client
 from intake.web.health import check_health
 from intake.web.schemas import (
     SUBMISSION_EXAMPLE,
@@ -46,15 +47,15 @@ log = logging.getLogger(__name__)
 RETRY_MESSAGE = "Stored. Comparison with the portfolio failed and will be retried automatically."
 
 
-def receipt(outcome: submissions.Outcome, threshold: float) -> SubmissionReceipt:
-    """Build the answer to a new submission from what processing produced."""
+def receipt(outcome: submissions.Outcome, threshold: float, *, full: bool = False) -> SubmissionReceipt:
+    """Build the answer to a new submission from what processing produced (`full`: see `MatchOut`)."""
     row = outcome.submission
     return SubmissionReceipt(
         reference=row.reference,
         received_at=row.received_at,
         language=row.language,
         state=row.state.value,
-        similar=[MatchOut.from_match(m, threshold) for m in outcome.matches],
+        similar=[MatchOut.from_match(m, threshold, full=full) for m in outcome.matches],
         message=None if outcome.processed else RETRY_MESSAGE,
     )
 
@@ -76,7 +77,9 @@ class SubmissionController(Controller):
             "`state` is `retry` and it is processed later."
         ),
     )
-    def create(self, data: SubmissionBody, services: Services) -> SubmissionReceipt:
+    def create(
+        self, request: Request[Any, Any, Any], data: SubmissionBody, services: Services
+    ) -> SubmissionReceipt:
         new = NewSubmission(
             text=data.text,
             channel=Channel.API,
@@ -88,7 +91,7 @@ class SubmissionController(Controller):
         outcome = submissions.submit(
             services.engine, services.similarity, new, services.settings.intake, actor="api"
         )
-        return receipt(outcome, services.similarity.flag_threshold)
+        return receipt(outcome, services.similarity.flag_threshold, full=reads_everything(request))
 
     @get("/{reference:str}", sync_to_thread=True, summary="Status of a submission")
     def status(self, reference: FromPath[str], services: Services) -> SubmissionStatus:
@@ -115,6 +118,7 @@ class SimilarController(Controller):
     )
     def similar(
         self,
+        request: Request[Any, Any, Any],
         services: Services,
         text: Annotated[str, Parameter(min_length=3, max_length=5000, description="The text.")],
         limit: Annotated[int, Parameter(ge=1, le=50, description="How many results.")] = 5,
@@ -123,7 +127,7 @@ class SimilarController(Controller):
             Parameter(pattern="^(portfolio|submission)$", description="Only this kind of item."),
         ] = None,
     ) -> Response[SimilarOut]:
-        return _similar(services, SimilarIn(text=text, limit=limit, kind=kind))
+        return _similar(services, SimilarIn(text=text, limit=limit, kind=kind), reads_everything(request))
 
     @post(
         "/",
@@ -132,11 +136,19 @@ class SimilarController(Controller):
         summary="Items similar to a text (in the body)",
         description="As `GET /api/similar`, with the text in the body: what the live suggestions use.",
     )
-    def similar_post(self, services: Services, data: SimilarIn) -> Response[SimilarOut]:
-        return _similar(services, data)
+    def similar_post(
+        self, request: Request[Any, Any, Any], services: Services, data: Annotated[SimilarIn, Body()]
+    ) -> Response[SimilarOut]:
+        return _similar(services, data, reads_everything(request))
 
 
-def _similar(services: Services, query: SimilarIn) -> Response[SimilarOut]:
+def reads_everything(request: Request[Any, Any, Any]) -> bool:
+    """Tell whether the caller's API key has the `read` scope (matches explained in full)."""
+    client = api_client(request.scope)
+    return client is not None and "read" in client.scopes
+
+
+def _similar(services: Services, query: SimilarIn, full: bool) -> Response[SimilarOut]:
     """Find, and answer with the public view; 503 with `Retry-After` when the index is down."""
     kinds = [query.kind] if query.kind else None
     try:
@@ -149,7 +161,7 @@ def _similar(services: Services, query: SimilarIn) -> Response[SimilarOut]:
             headers={"Retry-After": "30"},
         )
     threshold = services.similarity.flag_threshold
-    results = [MatchOut.from_match(m, threshold) for m in matches]
+    results = [MatchOut.from_match(m, threshold, full=full) for m in matches]
     return Response(SimilarOut(query=query.text, results=results))
 
 

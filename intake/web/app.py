@@ -24,6 +24,7 @@ from intake.migrate import ensure_current
 from intake.services.drafting import drafting_from_settings
 from intake.services.similarity import SimilarityService
 from intake.settings import Settings
+from intake.web.admin import ApiKeyPages
 from intake.web.api import (
     PortfolioController,
     SimilarController,
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
             health,
             *access.route_handlers,
             ReviewPages,
+            ApiKeyPages,
             # --- issue 7 page controllers: one line per area ---
             ItemPages,  # item:
             DuplicateActions,  # duplicates:

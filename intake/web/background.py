@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import anyio.to_thread
@@ -19,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from intake.services import jobs
 from intake.services.similarity import SimilarityUnavailable
-from intake.web.state import AppServices
+from intake.web.state import AppServices, LoopStatus
 from retrieval import EmbeddingError
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,11 @@ class JobRunner:
         self._poll = poll_seconds if poll_seconds is not None else services.settings.jobs.poll_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="beredning-jobs", daemon=True)
+        self.status = services.loops.setdefault("jobs", LoopStatus("jobs"))
 
     def start(self) -> None:
         """Start the thread (it returns at once when a Prefect server is configured)."""
+        self.status.started()
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -88,10 +91,17 @@ class JobRunner:
 
         if runtime.api_url() is not None:
             log.info("PREFECT_API_URL is set: triage jobs are left to `beredning worker`")
+            self._services.loops.pop("jobs", None)
             return
-        runtime.load_prefect()  # before `flows.triage` imports it, so that uvicorn keeps its logs
-        with runtime.local_prefect(self._services.settings):
-            self._loop()
+        try:
+            runtime.load_prefect()  # before `flows.triage` imports it, so that uvicorn keeps its logs
+            with runtime.local_prefect(self._services.settings):
+                self._loop()
+        except BaseException as exc:
+            log.critical("the job loop stopped: %s", type(exc).__name__, exc_info=True)
+            self.status.ended(f"crashed: {type(exc).__name__}")
+            raise
+        self.status.ended("stopped with the app")
 
     def _loop(self) -> None:
         from flows import triage, triage_steps
@@ -119,35 +129,63 @@ class JobRunner:
         periodic = PeriodicRunner(context)
         log.info("running triage jobs in the app (embedded, Prefect's local API)")
         while not self._stop.is_set():
-            try:
-                report = worker.run_pending(self._stop)
-            except SQLAlchemyError as exc:
-                log.error("job pass failed, database unavailable: %s", exc)
-            else:
-                if report.done or report.failed or report.swept:
-                    log.info(
-                        "jobs: %d triaged, %d failed, %d re-queued", report.done, report.failed, report.swept
-                    )
-            if not self._stop.is_set():
-                periodic.tick()
+            self._pass(worker, periodic.tick)
             self._stop.wait(self._poll)
+
+    def _pass(self, worker: jobs.Worker, tick: Callable[[], object]) -> None:
+        """One round of jobs and periodic flows; any error is logged and counted, never fatal."""
+        try:
+            report = worker.run_pending(self._stop)
+            if report.done or report.failed or report.swept:
+                log.info(
+                    "jobs: %d triaged, %d failed, %d re-queued", report.done, report.failed, report.swept
+                )
+            if not self._stop.is_set():
+                tick()
+        except SQLAlchemyError as exc:
+            log.error("job pass failed, database unavailable: %s", type(exc).__name__)
+            self.status.failed(exc)
+        except Exception as exc:  # one bad item or flow must not end the loop for all the others
+            log.exception("job pass failed; the loop goes on")
+            self.status.failed(exc)
+        else:
+            self.status.passed()
 
 
 async def drafting_loop(services: AppServices) -> None:
-    """Draft new submissions, and redo rules-only drafts once the model answers again."""
+    """Draft new submissions, and redo rules-only drafts once the model answers again.
+
+    An error in one pass (the database, a draft the model or the rules choke on) is logged and
+    counted in `services.loops["drafting"]`; the next pass runs as usual.
+    """
     drafting = services.drafting
     assert drafting is not None
-    while True:
-        await asyncio.sleep(services.settings.llm.poll_seconds)
-        try:
-            if await anyio.to_thread.run_sync(jobs.busy, services.engine):
-                continue  # the triage flows draft these; redrafting waits until they are done
-            done, missed = await anyio.to_thread.run_sync(drafting.redraft_due)
-        except SQLAlchemyError as exc:
-            log.error("drafting pass failed, database unavailable: %s", exc)
-            continue
-        if done or missed:
-            log.info("drafting pass: %d drafted, %d left to rules for now", done, missed)
+    status = services.loops.setdefault("drafting", LoopStatus("drafting"))
+    status.started()
+    try:
+        while True:
+            await asyncio.sleep(services.settings.llm.poll_seconds)
+            try:
+                if await anyio.to_thread.run_sync(jobs.busy, services.engine):
+                    continue  # the triage flows draft these; redrafting waits until they are done
+                done, missed = await anyio.to_thread.run_sync(drafting.redraft_due)
+            except SQLAlchemyError as exc:
+                log.error("drafting pass failed, database unavailable: %s", type(exc).__name__)
+                status.failed(exc)
+                continue
+            except Exception as exc:
+                log.exception("drafting pass failed; the loop goes on")
+                status.failed(exc)
+                continue
+            status.passed()
+            if done or missed:
+                log.info("drafting pass: %d drafted, %d left to rules for now", done, missed)
+    except asyncio.CancelledError:
+        status.ended("stopped with the app")
+        raise
+    except BaseException as exc:
+        status.ended(f"crashed: {type(exc).__name__}")
+        raise
 
 
 class BackgroundWork:

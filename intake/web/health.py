@@ -23,13 +23,30 @@ def check_health(services: AppServices) -> HealthOut:
     index = _index(services)
     model = _model(services)
     jobs = _jobs(services) if database.ok else ComponentHealth(ok=False, detail="database unreachable")
+    loops = _loops(services)
     if not database.ok:
         status = "down"
-    elif not (index.ok and model.ok and jobs.ok):
+    elif not (index.ok and model.ok and jobs.ok and loops.ok):
         status = "degraded"
     else:
         status = "ok"
-    return HealthOut(status=status, database=database, index=index, model=model, jobs=jobs)
+    return HealthOut(status=status, database=database, index=index, model=model, jobs=jobs, loops=loops)
+
+
+def _loops(services: AppServices) -> ComponentHealth:
+    """A background loop that ended makes the service degraded: new items would wait for ever."""
+    if not services.loops:
+        return ComponentHealth(ok=True, detail="none in this process")
+    parts, ok = [], True
+    for name, loop in sorted(services.loops.items()):
+        if not loop.running:
+            ok = False
+            parts.append(f"{name} stopped ({loop.stopped_reason or 'not started'})")
+        elif loop.failures_in_row:
+            parts.append(f"{name} running, last {loop.failures_in_row} passes failed ({loop.last_error})")
+        else:
+            parts.append(f"{name} running")
+    return ComponentHealth(ok=ok, detail="; ".join(parts))
 
 
 def _database(services: AppServices) -> ComponentHealth:

@@ -53,7 +53,7 @@ class MatchOut(BaseModel):
     possible_duplicate: bool = Field(description="Whether the score reaches the flag threshold.")
 
     @classmethod
-    def from_match(cls, match: Match, threshold: float) -> MatchOut:
+    def from_match(cls, match: Match, threshold: float, *, full: bool = False) -> MatchOut:
         """Build the public view of a match.
 
         A portfolio initiative is public and explained in full. Another person's submission may
@@ -61,13 +61,14 @@ class MatchOut(BaseModel):
         term such as "Lindqvi ≈ Lindqvist" completes a surname, a quoted passage hands out the
         text, and the lexical part of the score rises as a guess gets closer. So a submission is
         shown by its reference, its title with personal data masked, and its score to whole
-        percent, nothing else.
+        percent, nothing else. `full`: a caller entitled to the text (an API key with the `read`
+        scope) gets a submission explained like a portfolio item.
         """
         doc = match.document
         possible_duplicate = match.score >= threshold
-        if doc.kind == "portfolio":
+        if doc.kind == "portfolio" or full:
             return cls(
-                kind="portfolio",
+                kind=doc.kind,
                 ref=doc.ref,
                 title=doc.title,
                 score=round(match.score, 4),
@@ -172,3 +173,4 @@ class HealthOut(BaseModel):
     index: ComponentHealth
     model: ComponentHealth
     jobs: ComponentHealth
+    loops: ComponentHealth = Field(description="The background loops of this process: running or stopped.")

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Final
 
 from litestar.datastructures import MutableScopeHeaders
 
+from intake.web.auth.middleware import cookie_secure
+
 if TYPE_CHECKING:
     from litestar.types import Message, Scope
 
@@ -51,3 +53,19 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
             headers[name] = value
     if not str(scope.get("path", "")).startswith(WITHOUT_POLICY) and "Content-Security-Policy" not in headers:
         headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    _secure_cookies(headers, scope)
+
+
+def _secure_cookies(headers: MutableScopeHeaders, scope: Scope) -> None:
+    """Mark every cookie `Secure` where the session cookie is (the CSRF cookie's config is static)."""
+    cookies = headers.getall("set-cookie", [])
+    if not cookies:
+        return
+    app = scope.get("litestar_app")
+    services = app.state.get("services") if app is not None else None
+    if services is None or not cookie_secure(scope, services.settings):
+        return
+    marked = [c if "secure" in c.lower().replace(" ", "").split(";") else f"{c}; Secure" for c in cookies]
+    del headers["set-cookie"]
+    for cookie in marked:
+        headers.add("set-cookie", cookie)

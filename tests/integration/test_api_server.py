@@ -28,7 +28,12 @@ TIMVIKARIE = (
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("data")
-    env = {"BEREDNING_DATA_DIR": str(data_dir), "BEREDNING_DATABASE__URL": module_database_url}
+    # the JSON intake open to anyone, as a municipality may choose: the public views are probed here
+    env = {
+        "BEREDNING_DATA_DIR": str(data_dir),
+        "BEREDNING_DATABASE__URL": module_database_url,
+        "BEREDNING_INTAKE__OPEN_API": "true",
+    }
     migrated = cli(["db", "upgrade"], env)
     assert migrated.returncode == 0, migrated.stderr
     imported = cli(["portfolio", "import", str(DEMO)], env)

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.browser import PASSWORD, csrf_token, login
-from tests.server import app_env, cli, running_server
+from tests.server import api_key_headers, app_env, cli, running_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.calendar]
 
@@ -55,7 +55,9 @@ def session_cookie(response: httpx.Response) -> str:
     return header
 
 
-def test_the_public_form_needs_its_csrf_token_and_the_api_needs_none(server: str) -> None:
+def test_the_public_form_needs_its_csrf_token_and_the_api_needs_none(
+    server: str, env: dict[str, str]
+) -> None:
     with httpx.Client(base_url=server, timeout=60) as client:
         form = client.get("/")
         token = csrf_token(form.text)
@@ -66,8 +68,13 @@ def test_the_public_form_needs_its_csrf_token_and_the_api_needs_none(server: str
         assert forged.status_code == 403
         sent = client.post("/", data={"text": PARKING, "_csrf_token": token})
         assert sent.status_code == 201 and "IN-20" in sent.text
-    # an API client sends JSON with no cookie and no token
-    api = httpx.post(f"{server}/api/submissions", json={"text": PARKING}, timeout=60)
+    # an API client sends JSON with its key, no cookie and no token; without a key it is told why
+    anonymous = httpx.post(f"{server}/api/submissions", json={"text": PARKING}, timeout=60)
+    assert anonymous.status_code == 401 and "submit" in anonymous.json()["detail"]
+    assert anonymous.headers["www-authenticate"].startswith("Bearer")
+    api = httpx.post(
+        f"{server}/api/submissions", json={"text": PARKING}, headers=api_key_headers(env), timeout=60
+    )
     assert api.status_code == 201, api.text
 
 

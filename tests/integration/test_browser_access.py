@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser import PASSWORD, check_page, log_in
-from tests.server import app_env, running_server
+from tests.server import api_key_headers, app_env, running_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -25,13 +25,14 @@ PARKING = "Invånare ska kunna ansöka om parkeringstillstånd digitalt och föl
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("data")
     env = app_env(data_dir, accounts=[("anna.digit@kommun.se", "digit"), ("forum@kommun.se", "forum")])
+    key = api_key_headers(env)
     with running_server(env, data_dir / "server.log") as base:
         for text in (
             "Skolan behöver ett bättre sätt att boka lokaler för föreningar på kvällarna.",
             "Vi vill kunna signera avtal digitalt i stället för att skriva ut och skanna dem.",
             "Hemtjänsten saknar en app för att se dagens besök och ändringar i schemat.",
         ):
-            created = httpx.post(f"{base}/api/submissions", json={"text": text}, timeout=120)
+            created = httpx.post(f"{base}/api/submissions", json={"text": text}, headers=key, timeout=120)
             assert created.status_code == 201, created.text
         yield base
 

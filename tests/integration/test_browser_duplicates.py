@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser import check_page, csrf_token, log_in, logged_in
-from tests.server import app_env, running_server
+from tests.server import api_key_headers, app_env, running_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -36,10 +36,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
     """The app on loopback with two near-identical submissions; yields (base URL, first, second)."""
     data_dir = tmp_path_factory.mktemp("data")
     env = app_env(data_dir, accounts=[(STAFF, "digit"), ("forum@kommun.se", "forum")])
+    key = api_key_headers(env)
     with running_server(env, data_dir / "server.log") as base:
         refs = []
         for body in (FIRST, SECOND):
-            created = httpx.post(f"{base}/api/submissions", json=body, timeout=120)
+            created = httpx.post(f"{base}/api/submissions", json=body, headers=key, timeout=120)
             assert created.status_code == 201, created.text
             refs.append(created.json()["reference"])
         yield base, refs[0], refs[1]

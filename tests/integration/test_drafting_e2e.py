@@ -78,6 +78,7 @@ def test_api_submission_is_drafted_by_the_model_and_by_the_rules_when_it_is_down
             "BEREDNING_LLM__TIMEOUT_SECONDS": "300",
             "BEREDNING_LLM__DEADLINE_SECONDS": "400",
             "BEREDNING_LLM__MAX_ATTEMPTS": "2",
+            "BEREDNING_INTAKE__OPEN_API": "true",
         }
         db = tmp_path / "data" / "beredning.sqlite3"
         with running_server(env, tmp_path / "app.log") as base:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from intake.drafting.client import DraftInvalid, DraftUnavailable, LlmResult, Pr
 from intake.migrate import upgrade
 from intake.models import AuditEvent, Channel, Draft, DraftState, Submission
 from intake.privacy import MaskedText
-from intake.services import submissions
+from intake.services import ratelimit, submissions
 from intake.services.drafting import DraftingService
 from intake.settings import Settings
 
@@ -175,3 +176,25 @@ def test_a_reviewers_edit_is_never_overwritten(setup: Any) -> None:
     assert _row(engine, submission_id).content["title"]["value"] == "Rättad titel"
     service.draft(submission_id, force=True)
     assert _row(engine, submission_id).state == DraftState.DRAFTED
+
+
+def test_past_the_hour_s_budget_items_get_rules_at_once_and_the_model_later(
+    setup: Any, tmp_path: Path, database_url: str
+) -> None:
+    engine, first_id, drafter, service = setup
+    service.model_budget = ratelimit.Limit("model", 1, 3600)
+    settings = Settings(data_dir=tmp_path, database={"url": database_url})
+    new = NewSubmission(text=TEXT.replace("bygglov", "marklov"), channel=Channel.WEB)
+    second = submissions.accept(engine, new, settings.intake, actor="test")
+    assert second.id is not None
+    assert service.draft(first_id).used_model
+    over = service.draft(second.id)
+    assert not over.used_model and over.error and "budget" in over.error
+    assert _row(engine, second.id).state == DraftState.RULES_ONLY
+    assert len(drafter.seen) == 1, "no model call past the budget"
+    assert service.redraft_due() == (0, 1), "the budget still holds"
+    # an hour later the budget has room again (the window is moved instead of the clock)
+    service.model_budget = ratelimit.Limit("model", 1, 1)
+    time.sleep(1.1)
+    assert service.redraft_due() == (1, 0)
+    assert _row(engine, second.id).state == DraftState.DRAFTED

@@ -60,7 +60,7 @@ def app_parts(tmp_path: Path, database_url: str) -> tuple[AppServices, FlakyEmbe
     settings = Settings(
         data_dir=tmp_path,
         database={"url": database_url},
-        intake={"retry_interval_seconds": 0},
+        intake={"retry_interval_seconds": 0, "open_api": True},
         similarity={"flag_threshold": 0.3},  # the fake embedder has no fitted score model
     )
     engine = create_db_engine(settings)
@@ -147,6 +147,7 @@ def test_real_server_accepts_submissions_when_the_model_cannot_load(
         "BEREDNING_DATABASE__URL": database_url,
         "BEREDNING_EMBEDDING__BACKEND": "sentence-transformers",
         "BEREDNING_EMBEDDING__MODEL": str(tmp_path / "no-such-model"),
+        "BEREDNING_INTAKE__OPEN_API": "true",
     }
     assert cli(["db", "upgrade"], env).returncode == 0
     with running_server(env, tmp_path / "server.log", wait_for_model=True) as base:

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from intake.models import Draft, DuplicateCandidate, InboundMail, MailState, Submission
 from tests.dovecot import Dovecot, running_dovecot
-from tests.server import cli, running_server
+from tests.server import api_key_headers, cli, running_server
 from tests.smtp_sink import SmtpSink
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -71,9 +71,11 @@ def test_a_mail_reaches_review_with_draft_and_duplicates_and_is_acknowledged(
             "BEREDNING_SMTP__PORT": str(sink.port),
             "BEREDNING_SMTP__SENDER": "beredning@kommunen.test",
             **dovecot.env(POLL_SECONDS="1", ADDRESS="ideer@kommunen.test"),
+            "BEREDNING_MAILBOX__ACK_DOMAINS": "kommunen.se",
         }
         imported = cli(["portfolio", "import", str(DEMO)], env)
         assert imported.returncode == 0, imported.stderr
+        keys = {scope: api_key_headers(env, scope, name=f"{scope} test") for scope in ("mail", "submit")}
         dovecot.append(_idea(), (CORPUS / "exchange_oof_sv.eml").read_bytes())
         engine = sa.create_engine(database_url)
         log = tmp_path / "app.log"
@@ -98,7 +100,7 @@ def test_a_mail_reaches_review_with_draft_and_duplicates_and_is_acknowledged(
                 assert message["Reply-To"] == "ideer@kommunen.test"
                 assert dovecot.count("INBOX") == 0 and dovecot.count("Beredning-behandlad") == 2
 
-                _check_upload(base, engine)
+                _check_upload(base, engine, keys)
         finally:
             engine.dispose()
 
@@ -124,27 +126,46 @@ def _wait_in_review(engine: sa.Engine, log: Path) -> Submission:
     raise AssertionError(f"no submission reached review:\n{log.read_text()[-5000:]}")
 
 
-def _check_upload(base: str, engine: sa.Engine) -> None:
+def _check_upload(base: str, engine: sa.Engine, keys: dict[str, dict[str, str]]) -> None:
     raw = (CORPUS / "swedish_utf8_split_words.eml").read_bytes()
-    created = httpx.post(
-        f"{base}/api/mail", content=raw, headers={"content-type": "message/rfc822"}, timeout=60
+    mail_type = {"content-type": "message/rfc822"}
+    anonymous = httpx.post(f"{base}/api/mail", content=raw, headers=mail_type, timeout=60)
+    assert anonymous.status_code == 401 and "mail" in anonymous.json()["detail"]
+    wrong_scope = httpx.post(
+        f"{base}/api/mail", content=raw, headers={**mail_type, **keys["submit"]}, timeout=60
     )
+    assert wrong_scope.status_code == 403 and "mail" in wrong_scope.json()["detail"]
+    forged = httpx.post(
+        f"{base}/api/mail",
+        content=raw,
+        headers={**mail_type, "Authorization": "Bearer bk_0000_x"},
+        timeout=60,
+    )
+    assert forged.status_code == 401
+    key = keys["mail"]
+    created = httpx.post(f"{base}/api/mail", content=raw, headers={**mail_type, **key}, timeout=60)
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["kind"] == "submission" and body["reference"] and not body["duplicate"]
-    again = httpx.post(f"{base}/api/mail", files={"file": ("idea.eml", raw, "message/rfc822")}, timeout=60)
+    again = httpx.post(
+        f"{base}/api/mail", headers=key, files={"file": ("idea.eml", raw, "message/rfc822")}, timeout=60
+    )
     assert (
         again.status_code == 200
         and again.json()["duplicate"]
         and again.json()["reference"] == body["reference"]
     )
-    auto = httpx.post(f"{base}/api/mail", content=(CORPUS / "bounce_dsn.eml").read_bytes(), timeout=60)
+    auto = httpx.post(
+        f"{base}/api/mail", content=(CORPUS / "bounce_dsn.eml").read_bytes(), headers=key, timeout=60
+    )
     assert auto.status_code == 200 and auto.json()["kind"] == "automatic"
-    junk = httpx.post(f"{base}/api/mail", content=(CORPUS / "binary_garbage.eml").read_bytes(), timeout=60)
+    junk = httpx.post(
+        f"{base}/api/mail", content=(CORPUS / "binary_garbage.eml").read_bytes(), headers=key, timeout=60
+    )
     assert junk.status_code == 422 and "not a mail" in junk.json()["note"]
-    empty = httpx.post(f"{base}/api/mail", content=b"", timeout=60)
+    empty = httpx.post(f"{base}/api/mail", content=b"", headers=key, timeout=60)
     assert empty.status_code == 400 and "empty" in empty.json()["detail"]
-    wrong = httpx.post(f"{base}/api/mail", json={"text": "x"}, timeout=60)
+    wrong = httpx.post(f"{base}/api/mail", json={"text": "x"}, headers=key, timeout=60)
     assert wrong.status_code == 415 and "message/rfc822" in wrong.json()["detail"]
-    no_file = httpx.post(f"{base}/api/mail", files={"other": ("a.txt", b"x")}, timeout=60)
+    no_file = httpx.post(f"{base}/api/mail", headers=key, files={"other": ("a.txt", b"x")}, timeout=60)
     assert no_file.status_code == 400

@@ -18,7 +18,16 @@ from intake.mail import handle, ingest, store
 from intake.mail.pipeline import actor, handle_pending
 from intake.mail.replies import conversation
 from intake.migrate import upgrade
-from intake.models import AuditEvent, Channel, InboundMail, Job, MailState, Submission, utcnow
+from intake.models import (
+    AuditEvent,
+    Channel,
+    DuplicateCandidate,
+    InboundMail,
+    Job,
+    MailState,
+    Submission,
+    utcnow,
+)
 from intake.services import submissions
 from intake.services.similarity import submission_document
 from intake.settings import Settings
@@ -32,7 +41,12 @@ MAIL: sa.Table = InboundMail.__table__  # type: ignore[attr-defined]
 
 def _settings(tmp_path: Path, database_url: str, sink: SmtpSink | None = None, **mailbox: object) -> Settings:
     smtp = {"host": sink.host, "port": sink.port, "sender": "beredning@kommunen.se"} if sink else {}
-    mailbox = {"address": "ideer@kommunen.se", "acknowledge": sink is not None, **mailbox}
+    mailbox = {
+        "address": "ideer@kommunen.se",
+        "acknowledge": sink is not None,
+        "ack_domains": ["kommunen.se", "sundsvall.se"],
+        **mailbox,
+    }
     return Settings(data_dir=tmp_path, database={"url": database_url}, smtp=smtp, mailbox=mailbox)
 
 
@@ -153,6 +167,49 @@ def test_crash_after_storing_is_handled_by_the_next_pass(
     assert _count(engine, Submission) == 1 and store.pending(engine) == []
 
 
+def test_a_poll_cannot_take_a_mail_its_ingester_is_handling(
+    engine: Engine, tmp_path: Path, database_url: str
+) -> None:
+    """The served app's mail loop once took an uploaded mail between insert and handling (CI)."""
+    settings = _settings(tmp_path, database_url)
+    raw = _mail("multipart_alternative.eml")
+    lease = timedelta(minutes=5)
+    stored = store.store_raw(
+        engine, raw, "alt-1@kommunen.se", source="test", keep_bytes=10**7, claim_for=lease
+    )
+    assert stored.created and stored.state == MailState.HANDLING
+    assert store.pending(engine) == [], "a poll at this moment would take the ingester's mail"
+    assert handle_pending(engine, settings) == []
+    # ...the ingester dies here: once its lease runs out, a poll handles the mail.
+    later = utcnow() + lease + timedelta(seconds=1)
+    assert store.pending(engine, now=later) == [stored.mail_id]
+    assert store.claim(engine, stored.mail_id, now=later)
+
+
+def test_an_uploaded_mail_is_handled_by_its_own_request_while_a_poll_runs(
+    engine: Engine, tmp_path: Path, database_url: str
+) -> None:
+    settings = _settings(tmp_path, database_url)
+    raws = [_mail(name) for name in ("multipart_alternative.eml", "swedish_qp_iso8859.eml")]
+    stop = threading.Event()
+    polled: list[object] = []
+
+    def poll() -> None:
+        while not stop.is_set():
+            polled.extend(handle_pending(engine, settings))
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    try:
+        outcomes = [ingest(engine, raw, settings, source="upload") for raw in raws]
+    finally:
+        stop.set()
+        poller.join(timeout=30)
+    assert [o.kind for o in outcomes] == ["submission", "submission"], outcomes
+    assert polled == [], "the poll took a mail its ingester was handling"
+    assert _count(engine, Submission) == 2
+
+
 def test_crash_between_submission_and_link_does_not_submit_twice(
     engine: Engine, tmp_path: Path, database_url: str
 ) -> None:
@@ -217,36 +274,84 @@ def test_acknowledgement_reply_and_rate_limit(tmp_path: Path, database_url: str,
             ("goran.astrom@sundsvall.se", "Bussarna borde också stanna vid Järpen.")
         ]
 
-        # By the reference in the subject, from the submitter: linked; from a stranger: a new submission.
-        by_subject = EmailMessage()
-        by_subject["From"] = "goran.astrom@sundsvall.se"
-        by_subject["Subject"] = f"Angående {first.reference.lower()}"
-        by_subject["Message-ID"] = "<reply-2@sundsvall.se>"
-        by_subject.set_content("Ett tillägg: även helger vore bra för skidbussarna.")
-        assert ingest(engine, by_subject.as_bytes(), settings, source="test").kind == "reply"
+        # A reference in the subject links nothing, even from the submitter's address (From can be
+        # forged): a new submission, marked as a possible reply for staff, and the original unchanged.
+        spoofed = EmailMessage()
+        spoofed["From"] = "goran.astrom@sundsvall.se"
+        spoofed["Subject"] = f"Angående {first.reference.lower()}"
+        spoofed["Message-ID"] = "<reply-2@sundsvall.se>"
+        spoofed.set_content("Ett tillägg: även helger vore bra för skidbussarna.")
+        forged = ingest(engine, spoofed.as_bytes(), settings, source="test")
+        assert forged.kind == "submission" and forged.reference != first.reference
         row = submissions.get_by_reference(engine, first.reference)
-        assert row is not None and row.follow_up_text == (
-            "Bussarna borde också stanna vid Järpen.\n\nEtt tillägg: även helger vore bra för skidbussarna."
-        )
+        assert row is not None and row.follow_up_text == "Bussarna borde också stanna vid Järpen."
+        new = submissions.get_by_reference(engine, str(forged.reference))
+        assert new is not None and new.possible_reply_to == first.reference
+        with Session(engine) as session:
+            (candidate,) = session.exec(
+                select(DuplicateCandidate).where(DuplicateCandidate.submission_id == new.id)
+            ).all()
+        assert candidate.other_key == first.reference and "är samma adress" in candidate.reason
         stranger = EmailMessage()
-        stranger["From"] = "okand@example.se"
+        stranger["From"] = "okand@sundsvall.se"
         stranger["Subject"] = f"Angående {first.reference}"
-        stranger["Message-ID"] = "<stranger-1@example.se>"
+        stranger["Message-ID"] = "<stranger-1@sundsvall.se>"
+        stranger["In-Reply-To"] = (
+            "<qp-iso-1@sundsvall.se>"  # the original mail's id: not one the service sent
+        )
         stranger.set_content("Jag har en helt annan idé om snöröjning i centrum.")
-        assert ingest(engine, stranger.as_bytes(), settings, source="test").kind == "submission"
+        other = ingest(engine, stranger.as_bytes(), settings, source="test")
+        assert other.kind == "submission"
+        marked = submissions.get_by_reference(engine, str(other.reference))
+        assert marked is not None and marked.possible_reply_to == first.reference
 
-        # Rate limit: at most 2 acknowledgements per address and day.
+        # Rate limit: at most 2 acknowledgements per address and day, `+tag` and case counted as one.
         outcomes = []
-        for n in range(3):
+        for n, sender in enumerate(
+            ("Goran.Astrom+ide@sundsvall.se", "goran.astrom@SUNDSVALL.se", "goran.astrom@sundsvall.se")
+        ):
             more = EmailMessage()
-            more["From"] = "goran.astrom@sundsvall.se"
+            more["From"] = sender
             more["Subject"] = f"Nytt förslag {n}"
             more["Message-ID"] = f"<more-{n}@sundsvall.se>"
             more.set_content(f"Förslag nummer {n} om cykelbanor vid Sidsjön.")
             outcomes.append(ingest(engine, more.as_bytes(), settings, source="test").ack)
-        assert outcomes == ["sent", "limited", "limited"]
-        to_goran = [m for m in sink.messages if m.rcpt_to == ["goran.astrom@sundsvall.se"]]
+        assert outcomes == ["limited", "limited", "limited"], "the first and the forged mail took both"
+        to_goran = [
+            m
+            for m in sink.messages
+            if "sundsvall.se" in m.rcpt_to[0].lower() and "goran" in m.rcpt_to[0].lower()
+        ]
         assert len(to_goran) == 2
+
+
+def test_acknowledgements_go_only_to_configured_domains_under_a_daily_cap_without_the_subject(
+    tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    with SmtpSink() as sink:
+        settings = _settings(tmp_path, database_url, sink, acks_per_day=2)
+        outcomes = []
+        for n, sender in enumerate(
+            (
+                "offer@evil.example",
+                "a@kommunen.se.evil.example",
+                "b@kommunen.se",
+                "c@it.kommunen.se",
+                "d@kommunen.se",
+            )
+        ):
+            mail = EmailMessage()
+            mail["From"] = sender
+            mail["Subject"] = f"Köp billiga klockor på http://evil.example/{n}"
+            mail["Message-ID"] = f"<cap-{n}@example>"
+            mail.set_content(f"Ett förslag nummer {n} om bättre skyltning i stadshuset.")
+            outcomes.append(ingest(engine, mail.as_bytes(), settings, source="test").ack)
+        assert outcomes == ["foreign_domain", "foreign_domain", "sent", "sent", "capped"]
+        assert [m.rcpt_to for m in sink.messages] == [["b@kommunen.se"], ["c@it.kommunen.se"]]
+        for sent in sink.messages:
+            text = sent.message().get_content() + str(sent.message()["Subject"])
+            assert "evil.example" not in text and "klockor" not in text, "the subject is echoed"
+    assert _count(engine, Submission) == 5, "every mail is taken in, answered or not"
 
 
 def test_automatic_senders_never_get_an_acknowledgement(

@@ -49,7 +49,7 @@ from intake.services.similarity import SimilarityService
 from intake.settings import Settings
 from retrieval import ChromaIndex, VectorIndex
 from tests.fakes import FailingEmbedder, FakeEmbedder, InMemoryVectorIndex
-from tests.server import cli, running_server
+from tests.server import api_key_headers, cli, running_server
 
 pytestmark = pytest.mark.integration
 
@@ -408,8 +408,9 @@ def test_the_served_app_runs_the_flows_itself_without_a_prefect_server(
 ) -> None:
     env = _env(tmp_path, database_url, PREFECT_API_URL="")  # empty counts as unset
     log = tmp_path / "app.log"
+    key = api_key_headers(env)
     with running_server(env, log) as base:
-        response = httpx.post(f"{base}/api/submissions", json={"text": PARKING}, timeout=60)
+        response = httpx.post(f"{base}/api/submissions", json={"text": PARKING}, headers=key, timeout=60)
         assert response.status_code == 201, response.text
         reference = response.json()["reference"]
         deadline = time.monotonic() + 180

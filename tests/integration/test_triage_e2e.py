@@ -164,6 +164,9 @@ def _stack(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[
             "PREFECT_HOME": str(tmp_path / "prefect-home"),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "OMP_NUM_THREADS": "1",
+            # machines on loopback stand in for the public form: open JSON intake, no address limit
+            "BEREDNING_INTAKE__OPEN_API": "true",
+            "BEREDNING_LIMITS__SUBMISSIONS": "100000",
             **(extra_env or {}),
         }
         for args in (["db", "upgrade"], ["portfolio", "import", str(DEMO)]):

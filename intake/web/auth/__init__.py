@@ -34,6 +34,7 @@ def access_config(services: AppServices) -> AccessConfig:
     from litestar.config.csrf import CSRFConfig
     from litestar.exceptions import PermissionDeniedException
 
+    from intake.web.auth.limits import RateLimited, limit_requests, rate_limited_handler
     from intake.web.auth.middleware import SessionMiddleware
     from intake.web.auth.oidc import OidcPages
     from intake.web.auth.policy import LoginRequired, authorize
@@ -44,7 +45,7 @@ def access_config(services: AppServices) -> AccessConfig:
     return AccessConfig(
         route_handlers=[LoginPages, OidcPages],
         middleware=[SessionMiddleware()],
-        guards=[authorize],
+        guards=[authorize, limit_requests],
         csrf_config=CSRFConfig(
             secret=csrf_secret(services.engine, settings),
             cookie_name=CSRF_COOKIE,
@@ -56,6 +57,7 @@ def access_config(services: AppServices) -> AccessConfig:
         ),
         exception_handlers={
             LoginRequired: login_required_handler,
+            RateLimited: rate_limited_handler,
             PermissionDeniedException: forbidden_handler,
         },
     )

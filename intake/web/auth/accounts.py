@@ -147,9 +147,17 @@ def _failures_since(session: Session, by: str, value: str, since: datetime) -> l
 
 
 def held_for(
-    engine: Engine, email: str, address: str, settings: AuthSettings, now: datetime | None = None
+    engine: Engine,
+    email: str,
+    address: str,
+    settings: AuthSettings,
+    now: datetime | None = None,
+    *,
+    counting_own: bool = False,
 ) -> int:
     """Return how many seconds logins for `email` or from `address` are held (0: not held).
+
+    `counting_own`: the attempt being checked is already recorded as a failure (so one more is allowed).
 
     Counted in SQL, so the limit holds across every app process. A success clears the account's
     count but not the address's, so that logging in to one's own account does not reset a guesser.
@@ -168,9 +176,10 @@ def held_for(
         per_account = _failures_since(session, "email", email, account_since)
         per_address = _failures_since(session, "address", address, start)
     held = 0.0
+    own = 1 if counting_own else 0
     for failures, limit in (
-        (per_account, settings.max_failures_per_account),
-        (per_address, settings.max_failures_per_address),
+        (per_account, settings.max_failures_per_account + own),
+        (per_address, settings.max_failures_per_address + own),
     ):
         if len(failures) >= limit:
             # held until the failure that tipped the count leaves the window
@@ -188,15 +197,26 @@ def authenticate(
     held = held_for(engine, normalized, address, settings)
     if held:
         return LoginResult(held_seconds=held)
+    # Counted as a failure before the password is hashed: guesses sent in parallel all see each
+    # other's attempts, instead of passing the check together while the hashes run.
+    with session_scope(engine) as session:
+        attempt = LoginAttempt(email=normalized, address=address, success=False)
+        session.add(attempt)
+        # keep the table small: nothing older than a day (or the window, if longer) is ever counted
+        keep = timedelta(seconds=max(settings.login_window_seconds, 86400))
+        session.execute(sa.delete(LoginAttempt).where(col(LoginAttempt.at) < utcnow() - keep))
+    held = held_for(engine, normalized, address, settings, counting_own=True)
+    if held:  # parallel guesses got in between the check above and this attempt's row
+        return LoginResult(held_seconds=held)
     with Session(engine, expire_on_commit=False) as session:
         account = session.exec(select(Account).where(Account.email == normalized)).first()
     ok = verify_password(account.password_hash if account else None, password, settings)
     ok = ok and account is not None and not account.disabled
     with session_scope(engine) as session:
-        session.add(LoginAttempt(email=normalized, address=address, success=ok))
-        # keep the table small: nothing older than a day (or the window, if longer) is ever counted
-        keep = timedelta(seconds=max(settings.login_window_seconds, 86400))
-        session.execute(sa.delete(LoginAttempt).where(col(LoginAttempt.at) < utcnow() - keep))
+        if ok:
+            session.execute(
+                sa.update(LoginAttempt).where(col(LoginAttempt.id) == attempt.id).values(success=True)
+            )
         if ok and account is not None:
             stored = session.get(Account, account.id)
             assert stored is not None

@@ -10,32 +10,75 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
+from intake.services.apikeys import ApiClient, presented_key, verify
 from intake.web.auth.sessions import Principal, load_session
+from intake.web.client import forwarded_https
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+    from intake.settings import Settings
     from intake.web.state import AppServices
 
-NO_SESSION_PREFIXES = ("/api/", "/static/", "/schema", "/health")
+API_PREFIX = "/api/"
+NO_SESSION_PREFIXES = (API_PREFIX, "/static/", "/schema", "/health")
+
+
+async def _load_api_key(scope: Scope, services: AppServices) -> None:
+    """Put the API client of a presented key in `scope["api_client"]`, or flag a bad key."""
+    headers = {k.lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    presented = presented_key(headers.get(b"authorization"), headers.get(b"x-api-key"))
+    if presented is None:
+        return
+    client = await anyio.to_thread.run_sync(verify, services.engine, presented)
+    state = scope.setdefault("state", {})
+    state["api_client"] = client
+    state["api_key_refused"] = client is None
+
+
+def api_client(scope: Any) -> ApiClient | None:
+    """Return the API client of the request's key (None: no key, or a refused one)."""
+    client = scope.get("state", {}).get("api_client")
+    return client if isinstance(client, ApiClient) else None
+
+
+def api_key_refused(scope: Any) -> bool:
+    """Tell whether the request presented a key that is malformed, unknown or revoked."""
+    return bool(scope.get("state", {}).get("api_key_refused"))
 
 
 def session_token(scope: Scope, cookie_name: str) -> str | None:
     """Return the session token from the request's cookies, if any."""
-    from litestar.connection import ASGIConnection
-
     return ASGIConnection[Any, Any, Any, Any](scope).cookies.get(cookie_name) or None
 
 
-def cookie_secure(scope: Scope, configured: bool | None) -> bool:
-    """Whether cookies get `Secure`: as configured, else when the request came over https."""
-    if configured is not None:
-        return configured
-    return scope.get("scheme") == "https"
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+
+
+def cookie_secure(scope: Scope, settings: Settings) -> bool:
+    """Whether cookies get `Secure` (and the session cookie the `__Host-` prefix).
+
+    As configured; else yes, except for plain http to a loopback host (a developer's machine): a
+    request over https, or forwarded as https by a trusted proxy, or to any other host is secure.
+    """
+    if settings.auth.cookie_secure is not None:
+        return settings.auth.cookie_secure
+    if forwarded_https(dict(scope), settings.server.trusted_proxies):
+        return True
+    host = ASGIConnection[Any, Any, Any, Any](scope).headers.get("host", "")
+    hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return hostname.lower() not in LOOPBACK_HOSTS
+
+
+def session_cookie_name(scope: Scope, settings: Settings) -> str:
+    """The session cookie's name: `__Host-<name>` when secure (bound to this host, https, path /)."""
+    name = settings.auth.cookie_name
+    return f"__Host-{name}" if cookie_secure(scope, settings) else name
 
 
 class SessionMiddleware(ASGIMiddleware):
@@ -46,34 +89,34 @@ class SessionMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         scope["user"] = None
         path = scope.get("path", "")
+        services: AppServices = scope["litestar_app"].state["services"]
+        if path.startswith(API_PREFIX):
+            await _load_api_key(scope, services)
         if path.startswith(NO_SESSION_PREFIXES):
             await next_app(scope, receive, send)
             return
-        services: AppServices = scope["litestar_app"].state["services"]
-        settings = services.settings.auth
-        token = session_token(scope, settings.cookie_name)
+        cookie_name = session_cookie_name(scope, services.settings)
+        token = session_token(scope, cookie_name)
         if token is None:
             await next_app(scope, receive, send)
             return
         principal: Principal | None = await anyio.to_thread.run_sync(
-            load_session, services.engine, token, settings
+            load_session, services.engine, token, services.settings.auth
         )
         scope["user"] = principal
         if principal is not None:
             await next_app(scope, receive, send)
             return
         scope.setdefault("state", {})["session_ended"] = True
-        secure = cookie_secure(scope, settings.cookie_secure)
+        secure = cookie_secure(scope, services.settings)
 
         async def clear_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
                 # the handler may have set a fresh cookie (a login): leave that alone
-                if not any(
-                    v.startswith(f"{settings.cookie_name}=") for v in headers.getall("set-cookie", [])
-                ):
+                if not any(v.startswith(f"{cookie_name}=") for v in headers.getall("set-cookie", [])):
                     gone = Cookie(
-                        key=settings.cookie_name,
+                        key=cookie_name,
                         value="",
                         max_age=0,
                         path="/",

@@ -39,6 +39,7 @@ from intake.models import Account, Role, utcnow
 from intake.services import audit
 from intake.settings import OidcSettings
 from intake.web.auth import sessions
+from intake.web.auth.middleware import cookie_secure, session_cookie_name
 from intake.web.auth.secret import csrf_secret
 from intake.web.auth.sessions import Principal
 from intake.web.auth.texts import translator
@@ -306,7 +307,7 @@ class OidcPages(Controller):
             path="/login/oidc",
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=cookie_secure(request.scope, services.settings),
         )
         return response
 
@@ -354,7 +355,7 @@ class OidcPages(Controller):
             services.engine,
             account.id,
             client_address(request),
-            request.cookies.get(services.settings.auth.cookie_name),
+            request.cookies.get(session_cookie_name(request.scope, services.settings)),
         )
         principal = Principal(
             account_id=account.id, email=account.email, name=account.name, role=account.role

@@ -14,6 +14,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 
 from intake.models import Role
+from intake.web.auth.middleware import api_client, api_key_refused
 from intake.web.auth.sessions import Principal
 
 PUBLIC: Final = frozenset({"*"})
@@ -25,22 +26,28 @@ ADMIN: Final = frozenset({Role.ADMIN})
 LOGGED_IN: Final = frozenset(Role)
 """Anyone with an account, whatever the role (their own things only: the handler checks)."""
 
+OPEN_API: Final = "open-api"
+"""Granted to everyone while `intake.open_api` is on."""
+SUBMIT_KEY: Final = frozenset({"key:submit", OPEN_API})
+"""A machine with an API key of scope `submit` (anyone, while the JSON intake is open)."""
+MAIL_KEY: Final = frozenset({"key:mail"})
+"""A machine with an API key of scope `mail`: an upload makes the mail server answer its sender."""
+
 Access = frozenset[Any]
 
 POLICY: Final[dict[tuple[str, str], Access]] = {
     # the submitter's form and receipt
     ("GET", "/"): PUBLIC,
     ("POST", "/"): PUBLIC,
-    # JSON API: public; it never reads the session cookie (see `middleware.py`)
-    ("POST", "/api/submissions"): PUBLIC,
+    # JSON API: it never reads the session cookie (see `middleware.py`); machines send API keys
+    ("POST", "/api/submissions"): SUBMIT_KEY,
     ("GET", "/api/submissions/{reference}"): PUBLIC,
     ("GET", "/api/similar"): PUBLIC,
     ("POST", "/api/similar"): PUBLIC,  # the same, with the text in the body
     ("GET", "/api/portfolio"): PUBLIC,
     ("GET", "/api/portfolio/{nr}"): PUBLIC,
-    # mail upload (issue 6): public like the submissions API for now. It acknowledges to the mail's
-    # From address, so it should become staff-only once the API has its own credentials.
-    ("POST", "/api/mail"): PUBLIC,
+    # mail upload: a stored mail is acknowledged to its From address, so only a mail gateway's key
+    ("POST", "/api/mail"): MAIL_KEY,
     ("GET", "/health"): PUBLIC,
     ("GET", "/static/{file_path}"): PUBLIC,
     # OpenAPI documentation (Litestar's schema routes)
@@ -94,6 +101,10 @@ POLICY: Final[dict[tuple[str, str], Access]] = {
     ("GET", "/forums/{forum}/agenda.pdf"): FORUM_AND_STAFF,
     ("POST", "/forums/{forum}/items/{reference}/decision"): FORUM_AND_STAFF,
     # --- end forums ---
+    # API keys for other systems
+    ("GET", "/admin/apikeys"): ADMIN,
+    ("POST", "/admin/apikeys"): ADMIN,
+    ("POST", "/admin/apikeys/{prefix}/revoke"): ADMIN,
 }
 
 
@@ -101,13 +112,46 @@ class LoginRequired(NotAuthorizedException):
     """Raised for a route that needs a login when nobody is logged in: pages redirect to the login page."""
 
 
-def allowed(access: Access | None, principal: Principal | None) -> bool:
-    """Tell whether `principal` (None: not logged in) passes `access` (None: no policy, deny)."""
+class KeyRequired(NotAuthorizedException):
+    """Raised for an API route that needs a key when none (or a bad one) came: 401 with the reason."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail=detail, headers={"WWW-Authenticate": 'Bearer realm="beredning"'})
+
+
+def allowed(access: Access | None, principal: Principal | None, grants: frozenset[str] = frozenset()) -> bool:
+    """Tell whether `principal` (None: not logged in) or `grants` (key scopes) pass `access` (None: deny)."""
     if access is None:
         return False
     if access is PUBLIC:
         return True
+    if access & grants:
+        return True
     return principal is not None and principal.role in access
+
+
+def _wants_key(access: Access) -> bool:
+    return any(isinstance(a, str) and a.startswith("key:") for a in access)
+
+
+def _grants(connection: ASGIConnection[Any, Any, Any, Any]) -> frozenset[str]:
+    client = api_client(connection.scope)
+    grants = {f"key:{scope}" for scope in client.scopes} if client else set()
+    if connection.app.state["services"].settings.intake.open_api:
+        grants.add(OPEN_API)
+    return frozenset(grants)
+
+
+def _key_refusal(connection: ASGIConnection[Any, Any, Any, Any], access: Access) -> Exception:
+    scopes = sorted(a.removeprefix("key:") for a in access if isinstance(a, str) and a.startswith("key:"))
+    wanted = " or ".join(f"`{s}`" for s in scopes)
+    if api_key_refused(connection.scope):
+        return KeyRequired("the API key is unknown or revoked")
+    if api_client(connection.scope) is None:
+        return KeyRequired(
+            f"this route needs an API key with the {wanted} scope: send `Authorization: Bearer <key>`"
+        )
+    return PermissionDeniedException(f"the API key lacks the {wanted} scope")
 
 
 def access_for(method: str, path_template: str) -> Access | None:
@@ -123,8 +167,13 @@ def authorize(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRout
         return  # Litestar's automatic OPTIONS answer carries no data
     access = access_for(method, connection.scope.get("path_template", ""))
     principal: Principal | None = connection.scope.get("user")
-    if allowed(access, principal):
+    by_key = access is not None and access is not PUBLIC and _wants_key(access)
+    if by_key and api_key_refused(connection.scope):  # a bad key is refused even where none is needed
+        raise KeyRequired("the API key is unknown or revoked")
+    if allowed(access, principal, _grants(connection) if by_key else frozenset()):
         return
+    if by_key and access is not None:
+        raise _key_refusal(connection, access)
     if access is not None and principal is None:
         raise LoginRequired("log in to use this page")
     raise PermissionDeniedException("your role may not use this page")

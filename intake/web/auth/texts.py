@@ -20,6 +20,11 @@ SV: dict[str, str] = {
     "logged_out": "Du är utloggad.",
     "session_ended": "Din inloggning har gått ut. Logga in igen.",
     "logout": "Logga ut",
+    "too_many_heading": "För många försök just nu",
+    "too_many_text": (
+        "Vi har tagit emot många förfrågningar från din adress. Vänta {seconds} sekunder och försök "
+        "igen; det du skrev finns kvar om du går tillbaka."
+    ),
     "logged_in_as": "Inloggad som",
     "forbidden_heading": "Du har inte behörighet",
     "forbidden_text": "Din roll ger inte tillgång till den här sidan.",
@@ -50,6 +55,11 @@ EN: dict[str, str] = {
     "csrf_heading": "The form has expired",
     "csrf_text": "Reload the page and send the form again.",
     "to_start": "To the start page",
+    "too_many_heading": "Too many attempts right now",
+    "too_many_text": (
+        "We have received many requests from your address. Wait {seconds} seconds and try again; "
+        "what you wrote is still there if you go back."
+    ),
     "oidc_failed": "Logging in with the municipality's account failed. Please try again.",
     "oidc_no_role": "Your account has no role in Beredning. Contact DigIT.",
 }

@@ -21,15 +21,14 @@ from litestar.status_codes import (
 )
 
 from intake.web.auth import accounts, sessions
-from intake.web.auth.middleware import cookie_secure
+from intake.web.auth.middleware import API_PREFIX, cookie_secure, session_cookie_name
 from intake.web.auth.policy import STAFF, LoginRequired, access_for, allowed
 from intake.web.auth.sessions import Principal
 from intake.web.auth.texts import translator
+from intake.web.client import client_ip
 from intake.web.i18n import pick_language
 from intake.web.pages import LANG_COOKIE
 from intake.web.state import AppServices, Services
-
-API_PREFIX = "/api/"
 
 
 @dataclass
@@ -128,15 +127,14 @@ def set_session_cookie(
     response: Response[Any], request: Request[Any, Any, Any], services: AppServices, token: str
 ) -> None:
     """Attach the session cookie: HttpOnly, SameSite=Lax, Secure over https (or as configured)."""
-    settings = services.settings.auth
     forget_csrf_cookie(response)
     response.set_cookie(
-        settings.cookie_name,
+        session_cookie_name(request.scope, services.settings),
         token,
         path="/",
         httponly=True,
         samesite="lax",
-        secure=cookie_secure(request.scope, settings.cookie_secure),
+        secure=cookie_secure(request.scope, services.settings),
     )
 
 
@@ -151,22 +149,21 @@ def clear_session_cookie(
     response: Response[Any], request: Request[Any, Any, Any], services: AppServices
 ) -> None:
     """Tell the browser to forget the session cookie."""
-    settings = services.settings.auth
     forget_csrf_cookie(response)
     response.set_cookie(
-        settings.cookie_name,
+        session_cookie_name(request.scope, services.settings),
         "",
         max_age=0,
         path="/",
         httponly=True,
         samesite="lax",
-        secure=cookie_secure(request.scope, settings.cookie_secure),
+        secure=cookie_secure(request.scope, services.settings),
     )
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:
-    """The client's address as the server saw it (behind a proxy: uvicorn `--proxy-headers`)."""
-    return request.client.host if request.client else "unknown"
+    """The client's address, through the trusted proxies (`server.trusted_proxies`)."""
+    return client_ip(dict(request.scope), _services(request).settings.server.trusted_proxies)
 
 
 class LoginPages(Controller):
@@ -220,7 +217,7 @@ class LoginPages(Controller):
             page.error = t("login_wrong")
             return render(request, services, "login.html", page, HTTP_401_UNAUTHORIZED)
         account = result.account
-        old = request.cookies.get(settings.cookie_name)
+        old = request.cookies.get(session_cookie_name(request.scope, services.settings))
         assert account.id is not None
         token = await anyio.to_thread.run_sync(
             sessions.create_session, services.engine, account.id, client_address(request), old
@@ -235,7 +232,7 @@ class LoginPages(Controller):
 
     @post("/logout", status_code=HTTP_303_SEE_OTHER)
     async def logout(self, request: Request[Any, Any, Any], services: Services) -> Response[Any]:
-        token = request.cookies.get(services.settings.auth.cookie_name)
+        token = request.cookies.get(session_cookie_name(request.scope, services.settings))
         if token:
             await anyio.to_thread.run_sync(sessions.end_session, services.engine, token)
         response: Response[Any] = Redirect("/login?out=1", status_code=HTTP_303_SEE_OTHER)
