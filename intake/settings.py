@@ -288,7 +288,7 @@ class AuthSettings(BaseModel):
         default=None,
         description=(
             "Mark cookies `Secure` (the session cookie then gets the `__Host-` prefix). Empty: yes, except "
-            "for plain http to a loopback host; https behind a proxy is seen through `server.trusted_proxies`."
+            "for plain http to a loopback host; https behind a proxy is seen via `server.trusted_proxies`."
         ),
     )
     idle_timeout_seconds: int = Field(

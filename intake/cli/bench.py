@@ -57,7 +57,7 @@ def bench() -> None:
 @click.option(
     "--api-key",
     envvar="BEREDNING_API_KEY",
-    help="A key with the `submit` scope (`beredning apikey add bench --scope submit`); env BEREDNING_API_KEY.",
+    help="A key with the `submit` scope (`beredning apikey add bench --scope submit`).",
 )
 def intake_bench(url: str, count: int, as_json: bool, api_key: str | None) -> None:
     """Time POST /api/submissions end to end (store, embed, index, compare), one at a time."""
