@@ -516,6 +516,22 @@ class Account(SQLModel, table=True):
     last_login_at: datetime | None = _timestamp(default=None)
 
 
+class ForumMembership(SQLModel, table=True):
+    """A forum account's seat in one forum: it sees, prints and decides only where it has a seat.
+
+    Data an admin edits (`beredning user forums`), not the mail lists in `process.yaml`. DigIT and
+    admin accounts need none: they see every forum.
+    """
+
+    __tablename__ = "forum_membership"
+    __table_args__ = (sa.UniqueConstraint("account_id", "forum_key", name="uq_forum_membership"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    forum_key: str = Field(max_length=40)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
 class AuthSession(SQLModel, table=True):
     """A logged-in browser. Kept in SQL so that it survives restarts and every app process sees it.
 

@@ -178,13 +178,24 @@ def log_in(page: Page, server: str, email: str, password: str = PASSWORD) -> Non
         page.get_by_role("button", name="Logga in").click()
 
 
-def seed_accounts(env: dict[str, str], accounts: list[tuple[str, str]], password: str = PASSWORD) -> None:
-    """Create accounts `(email, role)` in-process (fast; the CLI itself is tested in test_auth.py)."""
+def seed_accounts(
+    env: dict[str, str],
+    accounts: list[tuple[str, str]],
+    password: str = PASSWORD,
+    forums: dict[str, list[str]] | None = None,
+) -> None:
+    """Create accounts `(email, role)` in-process (fast; the CLI itself is tested in test_auth.py).
+
+    A `forum` account gets a seat in every forum of the shipped process unless `forums` (email ->
+    forum keys) says otherwise: forum-versus-forum refusals are tested on their own (test_abuse.py).
+    """
     from intake.db import create_db_engine
+    from intake.domain.process import load_process
     from intake.migrate import ensure_current
     from intake.models import Role
     from intake.settings import Settings
     from intake.web.auth.accounts import add_account as create
+    from intake.web.auth.accounts import set_forums
 
     settings = Settings(
         data_dir=Path(env["BEREDNING_DATA_DIR"]), database={"url": env["BEREDNING_DATABASE__URL"]}
@@ -195,6 +206,10 @@ def seed_accounts(env: dict[str, str], accounts: list[tuple[str, str]], password
         for email, role in accounts:
             name = email.split("@")[0].replace(".", " ").title()
             create(engine, email, Role(role), password, settings.auth, name=name, actor="test")
+            if role == Role.FORUM.value:
+                known = [f.key for f in load_process().forums]
+                seats = (forums or {}).get(email, known)
+                set_forums(engine, email, seats, known, actor="test")
     finally:
         engine.dispose()
 

@@ -1,4 +1,4 @@
-"""`beredning user add|list|passwd|disable|enable`: staff accounts and their roles.
+"""`beredning user add|list|passwd|disable|enable|forums|link`: staff accounts, roles, forum seats.
 
 Passwords are read from a hidden prompt or, for scripts, from stdin with `--password-stdin`;
 never from the command line, where `ps` and shell history would show them.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -61,15 +62,55 @@ def add(
     click.echo(f"created {account.email} ({account.role.value})")
 
 
+@user.command("forums")
+@click.argument("email")
+@click.option("--forum", "forums", multiple=True, help="A forum key (repeat): the seats become these.")
+@click.option("--none", "clear", is_flag=True, help="Take every seat away.")
+@pass_ctx
+def forums(ctx: CliContext, email: str, forums: tuple[str, ...], clear: bool) -> None:
+    """Show, or set, the forums a `forum` account sees and decides for."""
+    from intake.domain.process import load_process
+    from intake.web.auth.accounts import AccountError, forums_of, list_accounts, set_forums
+
+    known = [f.key for f in load_process(ctx.settings.process_file).forums]
+    try:
+        if forums or clear:
+            seats = set_forums(ctx.engine, email, list(forums), known, actor=cli_actor())
+        else:
+            found = next((a for a in list_accounts(ctx.engine) if a.email == email.strip().lower()), None)
+            if found is None or found.id is None:
+                raise AccountError(f"no account {email.strip().lower()}")
+            seats = forums_of(ctx.engine, found.id)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{email.strip().lower()}: {', '.join(seats) or 'no forum'}")
+
+
+@user.command("link")
+@click.argument("email")
+@click.argument("subject")
+@pass_ctx
+def link(ctx: CliContext, email: str, subject: str) -> None:
+    """Let the OIDC SUBJECT (`ISSUER|SUB`) sign in as EMAIL; the account keeps its role."""
+    from intake.web.auth.accounts import AccountError, link_oidc
+
+    try:
+        link_oidc(ctx.engine, email, subject, actor=cli_actor())
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{email.strip().lower()} now signs in through {subject.strip()}")
+
+
 @user.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
 def list_(ctx: CliContext, as_json: bool) -> None:
     """List the accounts with role, state and last login."""
-    from intake.web.auth.accounts import list_accounts
+    from intake.web.auth.accounts import forums_of, list_accounts
 
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
+            "forums": forums_of(ctx.engine, a.id) if a.id is not None else [],
             "email": a.email,
             "name": a.name,
             "role": a.role.value,
@@ -89,7 +130,8 @@ def list_(ctx: CliContext, as_json: bool) -> None:
     for r in rows:
         state = "disabled" if r["disabled"] else "active"
         last = r["last_login_at"] or "-"
-        click.echo(f"{r['email']:<40} {r['role']:<10} {state:<9} {r['name'] or ''}  last login {last}")
+        seats = f"  forums {','.join(r['forums'])}" if r["forums"] else ""
+        click.echo(f"{r['email']:<40} {r['role']:<10} {state:<9} {r['name'] or ''}  last login {last}{seats}")
 
 
 @user.command("passwd")

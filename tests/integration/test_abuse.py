@@ -28,7 +28,11 @@ def env(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> d
     return app_env(
         tmp_path_factory.mktemp("data"),
         module_database_url,
-        accounts=[("admin@kommun.se", "admin"), ("digit@kommun.se", "digit")],
+        accounts=[
+            ("admin@kommun.se", "admin"),
+            ("digit@kommun.se", "digit"),
+            ("arkitekt@kommun.se", "forum"),
+        ],
         BEREDNING_LIMITS__SUBMISSIONS=str(LIMIT),
         BEREDNING_LIMITS__SIMILAR_PER_MINUTE=str(LIMIT),
         BEREDNING_INTAKE__OPEN_API="true",
@@ -186,6 +190,33 @@ def test_access_log_holds_neither_follow_tokens_nor_typed_text(served: tuple[str
     text = log.read_text()
     assert "GET /follow/…" in text and "GET /api/similar?…" in text, "the requests were logged"
     assert token not in text and "Lindqvist" not in text
+
+
+def test_a_forum_member_sees_and_decides_only_in_their_own_forums(
+    served: tuple[str, Path], env: dict[str, str]
+) -> None:
+    base, _log = served
+    seated = cli(["user", "forums", "arkitekt@kommun.se", "--forum", "arkitektforum"], env)
+    assert seated.returncode == 0 and "arkitektforum" in seated.stdout, seated.stderr
+    unknown = cli(["user", "forums", "arkitekt@kommun.se", "--forum", "hemligt-forum"], env)
+    assert unknown.returncode == 1 and "no forum hemligt-forum" in unknown.stderr
+    with logged_in(base, "arkitekt@kommun.se") as member:
+        listed = member.get("/forums").text
+        assert 'href="/forums/arkitektforum"' in listed and 'href="/forums/losningsforum"' not in listed
+        assert member.get("/forums/arkitektforum").status_code == 200
+        token = csrf_token(member.get("/forums/arkitektforum").text)
+        for path in ("/forums/losningsforum", "/forums/losningsforum/agenda.pdf", "/forums/no-such-forum"):
+            assert member.get(path).status_code == 403, path
+        decided = member.post(
+            "/forums/losningsforum/items/IN-2026-00001/decision",
+            data={"_csrf_token": token, "decision": "go-on"},
+        )
+        assert decided.status_code == 403
+    assert cli(["user", "forums", "arkitekt@kommun.se", "--none"], env).returncode == 0
+    with logged_in(base, "arkitekt@kommun.se") as member:
+        assert member.get("/forums/arkitektforum").status_code == 403, "a seat taken away is gone at once"
+    with logged_in(base, "digit@kommun.se") as staff:
+        assert staff.get("/forums/losningsforum").status_code == 200, "DigIT sees every forum"
 
 
 def test_health_reports_the_background_loops(served: tuple[str, Path]) -> None:

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -25,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from playwright.sync_api import Page, expect
 
 from tests.browser import check_page, seed_accounts
-from tests.server import running_server
+from tests.server import cli, running_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -158,9 +159,9 @@ def provider() -> Iterator[FakeProvider]:
 
 
 @pytest.fixture(scope="module")
-def server(provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def env(provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     data_dir = tmp_path_factory.mktemp("data")
-    env = {
+    return {
         "BEREDNING_DATA_DIR": str(data_dir),
         "BEREDNING_DATABASE__URL": f"sqlite:///{data_dir / 'oidc.sqlite3'}",
         "BEREDNING_LLM__POLL_SECONDS": "0",
@@ -169,8 +170,12 @@ def server(provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory) -> 
         "BEREDNING_AUTH__OIDC__CLIENT_SECRET": CLIENT_SECRET,
         "BEREDNING_AUTH__OIDC__ROLE_MAP": json.dumps(ROLE_MAP),
     }
+
+
+@pytest.fixture(scope="module")
+def server(env: dict[str, str]) -> Iterator[str]:
     seed_accounts(env, [("lokal.person@kommun.se", "forum")])
-    with running_server(env, data_dir / "server.log", wait_for_model=False) as base:
+    with running_server(env, Path(env["BEREDNING_DATA_DIR"]) / "server.log", wait_for_model=False) as base:
         yield base
 
 
@@ -224,12 +229,24 @@ def test_the_role_follows_the_token_and_an_unmapped_person_is_refused(
         assert refused.status_code == 403 and "Ditt konto har ingen roll i Beredning" in refused.text
 
 
-def test_an_existing_local_account_is_linked_by_address(server: str, provider: FakeProvider) -> None:
+def test_a_local_account_is_linked_by_an_admin_only_and_keeps_its_role(
+    server: str, provider: FakeProvider, env: dict[str, str]
+) -> None:
+    # the address is a claim a person may be able to change: it never takes over a local account
     provider.person = person("u-4", ["Beredning.Admin"], "Lokal.Person@kommun.se", "Lokal Person")
     with httpx.Client(timeout=60, follow_redirects=False) as client:
-        assert sign_in(client, server).status_code == 303
-        page = client.get(f"{server}/review/")
-        assert page.status_code == 200 and "Lokal Person" in page.text
+        refused = sign_in(client, server)
+        assert refused.status_code == 403 and "En administratör måste koppla" in refused.text
+        assert client.get(f"{server}/review/").status_code in (303, 401)
+    bad = cli(["user", "link", "lokal.person@kommun.se", "u-4"], env)
+    assert bad.returncode == 1 and "ISSUER|SUB" in bad.stderr
+    linked = cli(["user", "link", "lokal.person@kommun.se", f"{provider.issuer}|u-4"], env)
+    assert linked.returncode == 0, linked.stderr
+    with httpx.Client(timeout=60, follow_redirects=False) as client:
+        assert sign_in(client, server, "/forums").status_code == 303
+        assert client.get(f"{server}/forums").status_code == 200
+        # a password account keeps the role an admin gave it, whatever the token says (Admin here)
+        assert client.get(f"{server}/review/").status_code == 403
 
 
 def test_forged_state_foreign_signatures_and_missing_cookies_are_refused(

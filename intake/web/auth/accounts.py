@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.db import session_scope
-from intake.models import Account, AuthSession, LoginAttempt, Role, utcnow
+from intake.models import Account, AuthSession, ForumMembership, LoginAttempt, Role, utcnow
 from intake.services import audit
 from intake.settings import AuthSettings
 from intake.web.auth.passwords import check_new_password, hash_password, needs_rehash, verify_password
@@ -116,6 +116,70 @@ def set_disabled(engine: Engine, email: str, disabled: bool, *, actor: str) -> N
             entity_kind="account",
             entity_key=account.email,
             changes={"disabled": [before, disabled]},
+        )
+
+
+def set_forums(engine: Engine, email: str, forums: list[str], known: list[str], *, actor: str) -> list[str]:
+    """Give the account seats in exactly `forums` (keys from `known`); return them sorted.
+
+    Raises:
+        AccountError: no such account, or a forum key that the process does not have.
+    """
+    wanted = sorted({f.strip() for f in forums if f.strip()})
+    unknown = [f for f in wanted if f not in known]
+    if unknown:
+        raise AccountError(f"no forum {', '.join(unknown)} in the process (forums: {', '.join(known)})")
+    with session_scope(engine) as session:
+        account = _get(session, email)
+        assert account.id is not None
+        before = forums_of(session, account.id)
+        session.execute(sa.delete(ForumMembership).where(col(ForumMembership.account_id) == account.id))
+        for key in wanted:
+            session.add(ForumMembership(account_id=account.id, forum_key=key))
+        audit.record(
+            session,
+            actor=actor,
+            action="account_forums",
+            entity_kind="account",
+            entity_key=account.email,
+            changes={"forums": [before, wanted]},
+        )
+    return wanted
+
+
+def forums_of(target: Engine | Session, account_id: int) -> list[str]:
+    """Return the keys of the forums the account has a seat in, sorted."""
+    query = select(ForumMembership.forum_key).where(col(ForumMembership.account_id) == account_id)
+    if isinstance(target, Session):
+        return sorted(target.exec(query))
+    with Session(target) as session:
+        return sorted(session.exec(query))
+
+
+def link_oidc(engine: Engine, email: str, subject: str, *, actor: str) -> None:
+    """Let the OIDC subject `issuer|sub` sign in as the account of `email` (an admin's decision).
+
+    Raises:
+        AccountError: no such account, a malformed subject, or one already linked elsewhere.
+    """
+    subject = subject.strip()
+    if "|" not in subject or subject.startswith("|") or subject.endswith("|"):
+        raise AccountError("the subject is `ISSUER|SUB`, as the ID token's iss and sub claims read")
+    with session_scope(engine) as session:
+        other = session.exec(select(Account).where(col(Account.oidc_subject) == subject)).first()
+        account = _get(session, email)
+        if other is not None and other.id != account.id:
+            raise AccountError(f"that subject already signs in as {other.email}")
+        before = account.oidc_subject
+        account.oidc_subject = subject
+        account.updated_at = utcnow()
+        audit.record(
+            session,
+            actor=actor,
+            action="account_oidc_linked",
+            entity_kind="account",
+            entity_key=account.email,
+            changes={"oidc_subject": [before, subject]},
         )
 
 

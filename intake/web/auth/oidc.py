@@ -179,18 +179,29 @@ def role_from_claims(claims: dict[str, Any], settings: OidcSettings) -> Role | N
     return next((r for r in ROLE_ORDER if r in mapped), None)
 
 
+class NotLinked(Exception):
+    """The token's address belongs to a local account that no admin has linked to this subject."""
+
+
 def account_for(engine: Engine, claims: dict[str, Any], role: Role) -> Account:
-    """Find or create the account of the token's subject; its role and name follow the token."""
+    """Find or create the account of the token's subject.
+
+    Only the subject (`iss|sub`) finds an account: an address is a claim the person may be able
+    to change, so a local account with the same address is never taken over by it; an admin links
+    the two (`beredning user link`). The role follows the token for accounts made by OIDC; an
+    account with a password keeps the role an admin gave it.
+
+    Raises:
+        NotLinked: the address belongs to a local account not linked to this subject.
+    """
     subject = f"{claims['iss']}|{claims['sub']}"
     email = str(claims.get("email") or claims.get("preferred_username") or "").strip().lower()
     name = claims.get("name")
     with session_scope(engine) as session:
         account = session.exec(select(Account).where(col(Account.oidc_subject) == subject)).first()
-        if account is None and email:
-            # a local account with the same address, not yet linked, is the same person
-            account = session.exec(
-                select(Account).where(col(Account.email) == email, col(Account.oidc_subject).is_(None))
-            ).first()
+        taken = email and session.exec(select(Account).where(col(Account.email) == email)).first()
+        if account is None and taken:
+            raise NotLinked(email)
         if account is None:
             account = Account(email=email or subject[:320], name=name, role=role, oidc_subject=subject)
             session.add(account)
@@ -203,7 +214,7 @@ def account_for(engine: Engine, claims: dict[str, Any], role: Role) -> Account:
                 changes={"role": [None, role.value]},
             )
         else:
-            if account.role != role:
+            if account.role != role and account.password_hash is None:
                 audit.record(
                     session,
                     actor="oidc",
@@ -212,8 +223,7 @@ def account_for(engine: Engine, claims: dict[str, Any], role: Role) -> Account:
                     entity_key=account.email,
                     changes={"role": [account.role.value, role.value]},
                 )
-            account.oidc_subject = subject
-            account.role = role
+                account.role = role
             account.name = name or account.name
         account.last_login_at = utcnow()
         account.updated_at = utcnow()
@@ -342,6 +352,9 @@ class OidcPages(Controller):
             return _refused(request, services, "oidc_no_role", HTTP_403_FORBIDDEN)
         try:
             account = await anyio.to_thread.run_sync(account_for, services.engine, claims, role)
+        except NotLinked:
+            log.warning("OIDC sign-in of %s refused: its address is a local account's", claims.get("sub"))
+            return _refused(request, services, "oidc_not_linked", HTTP_403_FORBIDDEN)
         except IntegrityError:
             # the address belongs to an account linked to another subject: a person must look
             log.warning(

@@ -33,6 +33,10 @@ SV: dict[str, str] = {
     "to_start": "Till startsidan",
     "oidc_failed": "Inloggningen hos kommunens konto misslyckades. Försök igen.",
     "oidc_no_role": "Ditt konto har ingen roll i Beredning. Kontakta DigIT.",
+    "oidc_not_linked": (
+        "Ett lokalt konto har redan din e-postadress. En administratör måste koppla det till ditt "
+        "kommunkonto innan du kan logga in på det här sättet."
+    ),
 }
 
 EN: dict[str, str] = {
@@ -62,6 +66,10 @@ EN: dict[str, str] = {
     ),
     "oidc_failed": "Logging in with the municipality's account failed. Please try again.",
     "oidc_no_role": "Your account has no role in Beredning. Contact DigIT.",
+    "oidc_not_linked": (
+        "A local account already has your e-mail address. An administrator must link it to your "
+        "municipal account before you can sign in this way."
+    ),
 }
 
 CATALOGUES = {"sv": SV, "en": EN}

@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
@@ -24,9 +25,10 @@ from intake.agenda.pdf import render_pdf
 from intake.domain.process import Forum, ProcessDefinition
 from intake.domain.workflow import decision_reason
 from intake.drafting.checklists import ChecklistConfig, load_checklists
-from intake.models import AgendaDispatch
+from intake.models import AgendaDispatch, Role
 from intake.reminders.digest import local_day
 from intake.services import workflow
+from intake.web.auth.accounts import forums_of
 from intake.web.auth.policy import FORUM_AND_STAFF, require_role
 from intake.web.auth.sessions import Principal
 from intake.web.auth.views import language_template, page_language, page_texts
@@ -94,11 +96,14 @@ class ForumPages(Controller):
 
     @get("/")
     async def forums(self, request: Request[Any, Any, Any], services: Services) -> Template:
-        require_role(request.scope.get("user"), FORUM_AND_STAFF)
+        principal = _principal(request)
         now = datetime.now(UTC)
         rows = await anyio.to_thread.run_sync(
             forum_data.forum_rows, services.engine, services.process, local_day(services.process, now), now
         )
+        seats = await anyio.to_thread.run_sync(_seats, services, principal)
+        if seats is not None:
+            rows = [r for r in rows if r.forum.key in seats]
         return _render(request, services, "forums/list.html", {"rows": rows})
 
     @get("/{forum:str}")
@@ -110,7 +115,7 @@ class ForumPages(Controller):
         day: FromQuery[str] = "",
     ) -> Template:
         principal = _principal(request)
-        found = _forum(request, services, forum)
+        found = await _forum(request, services, forum, principal)
         if isinstance(found, Template):
             return found
         lang, t = page_texts(request, services, texts.CATALOGUES)
@@ -140,8 +145,7 @@ class ForumPages(Controller):
     async def agenda_pdf(
         self, request: Request[Any, Any, Any], services: Services, forum: FromPath[str]
     ) -> Response[Any]:
-        require_role(request.scope.get("user"), FORUM_AND_STAFF)
-        found = _forum(request, services, forum)
+        found = await _forum(request, services, forum, _principal(request))
         if isinstance(found, Template):
             return found
         lang = page_language(request, services.settings.default_language)
@@ -173,7 +177,7 @@ class ForumPages(Controller):
         data: URLEncodedBody[DecisionForm],
     ) -> Response[Any]:
         principal = _principal(request)
-        found = _forum(request, services, forum)
+        found = await _forum(request, services, forum, principal)
         if isinstance(found, Template):
             return found
         lang, t = page_texts(request, services, texts.CATALOGUES)
@@ -287,14 +291,34 @@ def _next_meeting(services: AppServices, forum: Forum) -> date:
     return forum_data.meeting_day(forum, local_day(services.process, now), now)
 
 
-def _forum(request: Request[Any, Any, Any], services: AppServices, key: str) -> Forum | Template:
-    """The forum with `key`, or the 404 page naming the known forums."""
+def _seats(services: AppServices, principal: Principal | None) -> set[str] | None:
+    """The forums a forum account has a seat in; None for DigIT and admins, who see every forum."""
+    if principal is None or principal.role != Role.FORUM:
+        return None
+    return set(forums_of(services.engine, principal.account_id))
+
+
+async def _forum(
+    request: Request[Any, Any, Any], services: AppServices, key: str, principal: Principal | None
+) -> Forum | Template:
+    """The forum with `key` if `principal` has a seat in it; the 404 page naming the known forums.
+
+    Raises:
+        PermissionDeniedException: a forum account without a seat in this forum (the same 403 for
+        a forum that exists and one that does not, for them: no probing of forum keys).
+    """
+    seats = await anyio.to_thread.run_sync(_seats, services, principal)
     try:
-        return find_forum(services.process, key)
+        forum = find_forum(services.process, key)
     except UnknownForum as exc:
+        if seats is not None:
+            raise PermissionDeniedException("you have no seat in this forum") from exc
         _lang, t = page_texts(request, services, texts.CATALOGUES)
         message = t("unknown_forum").format(key=key, known=", ".join(exc.known))
         return _error(request, services, message, HTTP_404_NOT_FOUND)
+    if seats is not None and forum.key not in seats:
+        raise PermissionDeniedException("you have no seat in this forum")
+    return forum
 
 
 def _notice(process: ProcessDefinition, page: AgendaPage, reference: str, lang: str, t: Any) -> str | None:
