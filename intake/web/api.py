@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
@@ -28,6 +29,7 @@ from intake.web.schemas import (
     SubmissionIn,
     SubmissionReceipt,
     SubmissionStatus,
+    problem_responses,
 )
 from intake.web.state import Services
 
@@ -70,11 +72,14 @@ class SubmissionController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
+        security=[{"apiKey": []}],
+        responses=problem_responses(400, 401, 403, 413, 429),
         summary="Submit an idea",
         description=(
             "Stores the submission at once (committed before any model work), then compares it "
             "with the portfolio and open submissions. If comparison fails the submission is kept, "
-            "`state` is `retry` and it is processed later."
+            "`state` is `retry` and it is processed later. Needs an API key with the `submit` scope "
+            "unless the service runs with `BEREDNING_INTAKE__OPEN_API=true`."
         ),
     )
     def create(
@@ -101,6 +106,14 @@ class SubmissionController(Controller):
         return SubmissionStatus.from_row(row)
 
 
+SIMILAR_REFUSALS = {
+    **problem_responses(400, 429),
+    503: ResponseSpec(
+        data_container=SimilarOut, description="The index is unavailable for now; `Retry-After` says when"
+    ),
+}
+
+
 class SimilarController(Controller):
     """Suggestions while someone types."""
 
@@ -110,6 +123,7 @@ class SimilarController(Controller):
     @get(
         "/",
         sync_to_thread=True,
+        responses=SIMILAR_REFUSALS,
         summary="Items similar to a text",
         description=(
             "Portfolio items and open submissions most similar to `text`, best first. The text ends up "
@@ -133,6 +147,7 @@ class SimilarController(Controller):
         "/",
         sync_to_thread=True,
         status_code=200,
+        responses=SIMILAR_REFUSALS,
         summary="Items similar to a text (in the body)",
         description="As `GET /api/similar`, with the text in the body: what the live suggestions use.",
     )

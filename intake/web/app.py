@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,8 @@ from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Tag
+from litestar.openapi.plugins import SwaggerRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_503_SERVICE_UNAVAILABLE
@@ -79,6 +81,10 @@ def _database_unavailable(_: Request[Any, Any, Any], exc: OperationalError) -> R
     )
 
 
+SCHEMA_ASSETS = "/schema-assets"
+"""Where the OpenAPI viewer's script and styles are served from (the `swagger-ui-bundle` package)."""
+
+
 def create_app(settings: Settings | None = None, *, services: AppServices | None = None) -> Litestar:
     """Build the app from `settings`, or around ready-made `services` (tests inject fakes)."""
     if services is None:
@@ -108,6 +114,9 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
             create_static_files_router(
                 path="/static", directories=[web_dir / "static"], include_in_schema=False
             ),
+            create_static_files_router(
+                path=SCHEMA_ASSETS, directories=[_swagger_ui_files()], include_in_schema=False
+            ),
         ],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         exception_handlers={
@@ -136,11 +145,39 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
                 Tag(name="operations", description="Health"),
             ],
             path="/schema",
+            render_plugins=[
+                # the viewer from the installed package, not a CDN: the page loads nothing from elsewhere
+                SwaggerRenderPlugin(
+                    js_url=f"{SCHEMA_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{SCHEMA_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{SCHEMA_ASSETS}/swagger-ui-standalone-preset.js",
+                    path=["/", "/swagger"],
+                    favicon=f'<link rel="icon" href="{SCHEMA_ASSETS}/favicon-32x32.png">',
+                ),
+                YamlRenderPlugin(path=["/openapi.yaml", "/openapi.yml"]),
+            ],
+            components=Components(
+                security_schemes={
+                    "apiKey": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="An API key (`beredning apikey add NAME --scope submit|mail|read`).",
+                    )
+                }
+            ),
         ),
         on_startup=[background.start],
         on_shutdown=[background.stop, lambda: services.engine.dispose()],
         state=State({"services": services}),
     )
+
+
+def _swagger_ui_files() -> Path:
+    """The folder of Swagger UI's files in the `swagger-ui-py` package (found, not imported)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the swagger-ui-py package is missing: run `make install`")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
 
 
 def _version() -> str:

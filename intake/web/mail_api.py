@@ -15,6 +15,7 @@ import anyio.to_thread
 from litestar import Controller, Request, Response, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import ClientException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_201_CREATED,
@@ -25,6 +26,7 @@ from litestar.status_codes import (
 from pydantic import BaseModel, Field
 
 from intake.mail.pipeline import MailOutcome, ingest
+from intake.web.schemas import ProblemOut, problem_responses
 from intake.web.state import Services
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
@@ -86,6 +88,14 @@ class MailController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         request_max_body_size=MAX_UPLOAD_BYTES,
+        security=[{"apiKey": []}],
+        responses={
+            **problem_responses(400, 401, 403, 413, 429),
+            415: ResponseSpec(data_container=ProblemOut, description="Not a mail upload"),
+            422: ResponseSpec(
+                data_container=MailReceipt, description="Stored and quarantined, with the reason"
+            ),
+        },
         summary="Upload a mail (.eml)",
         description=__doc__,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -174,3 +174,28 @@ class HealthOut(BaseModel):
     model: ComponentHealth
     jobs: ComponentHealth
     loops: ComponentHealth = Field(description="The background loops of this process: running or stopped.")
+
+
+class ProblemOut(BaseModel):
+    """Why a request was refused (Litestar's error body)."""
+
+    status_code: int
+    detail: str = Field(description="The reason, in English; a 429 gives it in Swedish and English.")
+    retry_after: int | None = Field(
+        default=None, description="429: seconds until a new try (as `Retry-After`)."
+    )
+
+
+def problem_responses(*codes: int) -> dict[int, Any]:
+    """OpenAPI entries for the refusals a route may answer with (401, 403, 429, ...)."""
+    from litestar.openapi.datastructures import ResponseSpec
+
+    described = {
+        400: "Malformed request",
+        401: "No API key, or one that is unknown or revoked (`WWW-Authenticate: Bearer`)",
+        403: "The key lacks the scope the route needs",
+        413: "The body is too large",
+        429: "Past the rate limit; `Retry-After` says when to try again",
+        503: "The index or the database is unavailable for now; `Retry-After` says when to try again",
+    }
+    return {code: ResponseSpec(data_container=ProblemOut, description=described[code]) for code in codes}

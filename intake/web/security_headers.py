@@ -3,8 +3,9 @@ sniffing, no framing, and no referrer beyond this origin.
 
 The policy allows scripts and styles from this origin only (inline styles stay allowed: the
 standalone agenda page carries its own `<style>`, and htmx sets indicator styles). Behaviour that
-used to sit in inline handlers lives in `static/site.js`. The OpenAPI pages under `/schema` load
-their viewer from a CDN and so get the other headers but not the policy.
+used to sit in inline handlers lives in `static/site.js`. The OpenAPI pages under `/schema` get a
+policy of their own: Litestar starts the viewer with an inline script, but the viewer itself is
+served from here (`/schema-assets`), so they too load nothing from another origin.
 """
 
 from __future__ import annotations
@@ -36,6 +37,19 @@ HEADERS: Final = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+SCHEMA_POLICY: Final = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline'",  # Litestar's viewer page starts the viewer inline
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+"""The OpenAPI pages: their viewer is served from here too, so nothing loads from another origin."""
 WITHOUT_POLICY: Final = ("/schema",)
 
 
@@ -51,8 +65,9 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     for name, value in HEADERS.items():
         if name not in headers:
             headers[name] = value
-    if not str(scope.get("path", "")).startswith(WITHOUT_POLICY) and "Content-Security-Policy" not in headers:
-        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    if "Content-Security-Policy" not in headers:
+        schema = str(scope.get("path", "")).startswith(WITHOUT_POLICY)
+        headers["Content-Security-Policy"] = SCHEMA_POLICY if schema else CONTENT_SECURITY_POLICY
     _secure_cookies(headers, scope)
 
 

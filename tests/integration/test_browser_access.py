@@ -122,3 +122,13 @@ def test_the_accessibility_check_can_fail(page: Page) -> None:
     )
     rules = {v["id"] for v in axe_violations(page) if v["impact"] in FAILING_IMPACTS}
     assert {"image-alt", "label"} <= rules
+
+
+def test_the_api_documentation_loads_nothing_from_other_origins(server: str, page: Page) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{server}/schema")
+    expect(page.get_by_text("Beredning API").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("/api/submissions").first).to_be_visible()
+    foreign = [url for url in requested if not url.startswith((server, "data:"))]
+    assert requested and not foreign, foreign

@@ -56,9 +56,7 @@ POLICY: Final[dict[tuple[str, str], Access]] = {
     ("GET", "/schema/openapi.yaml"): PUBLIC,
     ("GET", "/schema/openapi.yml"): PUBLIC,
     ("GET", "/schema/swagger"): PUBLIC,
-    ("GET", "/schema/redoc"): PUBLIC,
-    ("GET", "/schema/rapidoc"): PUBLIC,
-    ("GET", "/schema/elements"): PUBLIC,
+    ("GET", "/schema-assets/{file_path}"): PUBLIC,  # the viewer's script and styles
     ("GET", "/schema/oauth2-redirect.html"): PUBLIC,
     ("GET", "/schema/{path}"): PUBLIC,
     # logging in and out
