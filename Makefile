@@ -12,7 +12,7 @@ export ANONYMIZED_TELEMETRY := False
 DEMO_PORTFOLIO := demo/portfolio/sundsvall-utvecklingsportfolj-utdrag.csv
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate demo prefect-ui test test-unit test-calendar bench-e2e lint format docs clean
+.PHONY: help install run migrate demo prefect-ui test test-unit test-calendar bench-e2e fuzz-api lint format docs clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-17s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ test-calendar: install ## The date-dependent tests with the clock moved: today, 
 bench-e2e: install ## The big end-to-end runs: 50 items through two workers, 200 through a model outage, 500 mails
 	BEREDNING_E2E_ITEMS=50 BEREDNING_E2E_OUTAGE_ITEMS=200 BEREDNING_E2E_MAILS=500 $(BIN)/pytest -s -p no:xdist \
 	  tests/integration/test_triage_e2e.py tests/integration/test_mail_imap.py -k "workers or outage or hostile"
+
+fuzz-api: install ## Schemathesis, all checks, 200 examples per operation, with a key and without, SQLite and PostgreSQL
+	BEREDNING_FUZZ_EXAMPLES=200 $(BIN)/pytest -s -p no:xdist tests/integration/test_schemathesis.py
 
 test-unit: install ## Run the unit tests only
 	$(BIN)/pytest -m "not integration"

@@ -8,8 +8,13 @@ from dataclasses import dataclass, field
 
 from intake.models import Channel
 
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]{2,}$")
-_CONTROL = {"Cc", "Cs", "Co", "Cn"}
+_ADDRESS_CHAR = r"[^@\s<>()\[\],;:\"\x00-\x1f\x7f-\x9f]"
+EMAIL_CORE = rf"{_ADDRESS_CHAR}+@{_ADDRESS_CHAR}+\.{_ADDRESS_CHAR}{{2,}}"
+"""What the intake takes for an e-mail address, whitespace around it aside (also in the API's schema)."""
+_EMAIL = re.compile(rf"^{EMAIL_CORE}$")
+_CONTROL = {"Cc", "Cs"}
+"""Control characters and lone surrogates: what broken clients send and PostgreSQL cannot store.
+Private-use and unassigned characters pass (an emoji newer than Python's Unicode data is one)."""
 
 
 @dataclass(frozen=True)
@@ -103,11 +108,12 @@ def validate(new: NewSubmission, limits: Limits) -> NewSubmission:
     name = _clean_optional(new.submitter_name)
     email = _clean_optional(new.submitter_email)
     unit = _clean_optional(new.submitter_unit)
+    # lengths as sent, so that a client can check them before sending (the API's schema says so)
     for field_name, value, most in (
-        ("title", title, limits.max_title),
-        ("submitter_name", name, limits.max_name),
-        ("submitter_email", email, limits.max_email),
-        ("submitter_unit", unit, limits.max_unit),
+        ("title", new.title, limits.max_title),
+        ("submitter_name", new.submitter_name, limits.max_name),
+        ("submitter_email", new.submitter_email, limits.max_email),
+        ("submitter_unit", new.submitter_unit, limits.max_unit),
     ):
         if value is not None and len(value) > most:
             problems.append(
@@ -117,7 +123,8 @@ def validate(new: NewSubmission, limits: Limits) -> NewSubmission:
                     f"At most {most} characters.",
                 )
             )
-    if email is not None and len(email) <= limits.max_email and not _EMAIL.match(email):
+    raw_email = (new.submitter_email or "").strip()
+    if email is not None and len(raw_email) <= limits.max_email and not _EMAIL.match(raw_email):
         problems.append(
             FieldProblem(
                 "submitter_email",

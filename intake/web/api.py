@@ -73,7 +73,7 @@ class SubmissionController(Controller):
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
         security=[{"apiKey": []}],
-        responses=problem_responses(400, 401, 403, 413, 429),
+        responses=problem_responses(400, 401, 403, 413, 422, 429),
         summary="Submit an idea",
         description=(
             "Stores the submission at once (committed before any model work), then compares it "
@@ -98,7 +98,12 @@ class SubmissionController(Controller):
         )
         return receipt(outcome, services.similarity.flag_threshold, full=reads_everything(request))
 
-    @get("/{reference:str}", sync_to_thread=True, summary="Status of a submission")
+    @get(
+        "/{reference:str}",
+        sync_to_thread=True,
+        responses=problem_responses(404),
+        summary="Status of a submission",
+    )
     def status(self, reference: FromPath[str], services: Services) -> SubmissionStatus:
         row = submissions.get_by_reference(services.engine, reference)
         if row is None:
@@ -180,24 +185,29 @@ def _similar(services: Services, query: SimilarIn, full: bool) -> Response[Simil
     return Response(SimilarOut(query=query.text, results=results))
 
 
+MAX_OFFSET = 1_000_000_000
+"""Far beyond any portfolio; a larger offset is refused (400) rather than sent to the database."""
+
+
 class PortfolioController(Controller):
     """The common portfolio, read-only here (import with the CLI)."""
 
     path = "/api/portfolio"
     tags = ["portfolio"]
 
-    @get("/", sync_to_thread=True, summary="List portfolio items")
+    @get("/", sync_to_thread=True, responses=problem_responses(400), summary="List portfolio items")
     def list_items(
         self,
         services: Services,
         search: Annotated[str | None, Parameter(max_length=200)] = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        # bounded: a 64-bit database integer overflows past 2**63 (a 500 schemathesis found)
+        offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> list[PortfolioItemOut]:
         rows = portfolio_service.list_items(services.engine, search=search, limit=limit, offset=offset)
         return [PortfolioItemOut.from_row(r) for r in rows]
 
-    @get("/{nr:str}", sync_to_thread=True, summary="One portfolio item")
+    @get("/{nr:str}", sync_to_thread=True, responses=problem_responses(404), summary="One portfolio item")
     def get_item(self, nr: FromPath[str], services: Services) -> PortfolioItemOut:
         row = portfolio_service.get_item(services.engine, nr)
         if row is None:

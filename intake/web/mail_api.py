@@ -9,6 +9,7 @@ outcome and `duplicate: true`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
@@ -16,6 +17,7 @@ from litestar import Controller, Request, Response, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import ClientException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_201_CREATED,
@@ -78,6 +80,27 @@ def _receipt(outcome: MailOutcome) -> MailReceipt:
     )
 
 
+@dataclass
+class _MailOperation(Operation):
+    """The OpenAPI operation of the upload, with the raw mail as its request body.
+
+    The handler reads the body itself (raw bytes or a multipart field), so Litestar cannot infer it.
+    """
+
+    def __post_init__(self) -> None:
+        binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+        self.request_body = RequestBody(
+            required=True,
+            description="One mail as sent (.eml), or a multipart upload with it in the field `file`.",
+            content={
+                "message/rfc822": OpenAPIMediaType(schema=binary),
+                "multipart/form-data": OpenAPIMediaType(
+                    schema=Schema(type=OpenAPIType.OBJECT, properties={"file": binary}, required=["file"])
+                ),
+            },
+        )
+
+
 class MailController(Controller):
     """Intake of single mail files."""
 
@@ -89,6 +112,7 @@ class MailController(Controller):
         status_code=HTTP_201_CREATED,
         request_max_body_size=MAX_UPLOAD_BYTES,
         security=[{"apiKey": []}],
+        operation_class=_MailOperation,
         responses={
             **problem_responses(400, 401, 403, 413, 429),
             415: ResponseSpec(data_container=ProblemOut, description="Not a mail upload"),

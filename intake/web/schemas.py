@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from intake.domain.submission import EMAIL_CORE
 from intake.models import PortfolioItem, Submission
 from intake.privacy import mask
 from retrieval import Match
@@ -20,16 +21,44 @@ SUBMISSION_EXAMPLE = {
 }
 
 
+_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+"""Characters the intake refuses in a text: control characters (and lone surrogates, which no
+UTF-8 JSON carries)."""
+TEXT_PATTERN = rf"^[ \t\n\r]*[^\s{_CONTROLS}][^{_CONTROLS}]{{8,19998}}[^\s{_CONTROLS}][ \t\n\r]*$"
+"""What the intake rules accept (`domain.submission.validate` with the default 10 characters),
+stated in the schema so that a client knows before sending: ten characters or more once the
+surrounding whitespace is gone, none of them a control character."""
+
+
 class SubmissionIn(BaseModel):
-    """A new idea, need, problem or challenge."""
+    """A new idea, need, problem or challenge.
+
+    The limits in the schema are the shipped defaults of `BEREDNING_INTAKE__MIN_TEXT_CHARS` and
+    `MAX_TEXT_CHARS`; a value the intake rules still refuse is answered 422 with every problem.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(description="The idea in the submitter's own words; stored exactly as sent.")
-    title: str | None = Field(default=None, description="A short title, if the submitter gave one.")
-    submitter_name: str | None = Field(default=None, description="Who sent it.")
-    submitter_email: str | None = Field(default=None, description="Where to reach the submitter.")
-    submitter_unit: str | None = Field(default=None, description="Department or company.")
+    text: str = Field(
+        description="The idea in the submitter's own words; stored exactly as sent.",
+        json_schema_extra={"pattern": TEXT_PATTERN},  # a length beside it would make generators drop it
+    )
+    title: str | None = Field(
+        default=None,
+        description="A short title, if the submitter gave one.",
+        json_schema_extra={"maxLength": 300},
+    )
+    submitter_name: str | None = Field(
+        default=None, description="Who sent it.", json_schema_extra={"maxLength": 200}
+    )
+    submitter_email: str | None = Field(
+        default=None,
+        description="Where to reach the submitter.",
+        json_schema_extra={"maxLength": 320, "pattern": rf"^[\s{_CONTROLS}]*$|^\s*{EMAIL_CORE}\s*$"},
+    )
+    submitter_unit: str | None = Field(
+        default=None, description="Department or company.", json_schema_extra={"maxLength": 200}
+    )
 
 
 class MatchOut(BaseModel):
@@ -193,6 +222,8 @@ def problem_responses(*codes: int) -> dict[int, Any]:
     described = {
         400: "Malformed request",
         401: "No API key, or one that is unknown or revoked (`WWW-Authenticate: Bearer`)",
+        404: "Not found",
+        422: "Refused by the intake rules; `errors` lists every problem in Swedish and English",
         403: "The key lacks the scope the route needs",
         413: "The body is too large",
         429: "Past the rate limit; `Retry-After` says when to try again",

@@ -69,6 +69,19 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
         schema = str(scope.get("path", "")).startswith(WITHOUT_POLICY)
         headers["Content-Security-Policy"] = SCHEMA_POLICY if schema else CONTENT_SECURITY_POLICY
     _secure_cookies(headers, scope)
+    _allow_every_method(headers, scope)
+
+
+def _allow_every_method(headers: MutableScopeHeaders, scope: Scope) -> None:
+    """Litestar's automatic OPTIONS answer lists one handler's methods (GET but not POST on
+    `/api/similar`); list every method of the route, as the OpenAPI schema does."""
+    if scope.get("method") != "OPTIONS" or "allow" not in headers:
+        return
+    app, template = scope.get("litestar_app"), scope.get("path_template")
+    for route in app.routes if app is not None else []:
+        if route.path_format == template:
+            headers["allow"] = ", ".join(sorted(route.methods))
+            return
 
 
 def _secure_cookies(headers: MutableScopeHeaders, scope: Scope) -> None:

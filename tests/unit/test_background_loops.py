@@ -58,8 +58,18 @@ def test_the_drafting_loop_goes_on_after_any_error(monkeypatch: pytest.MonkeyPat
 
     services = _services(drafting=SimpleNamespace(redraft_due=redraft_due))
     monkeypatch.setattr(background.jobs, "busy", lambda _engine: False)
-    with pytest.raises(asyncio.CancelledError):
-        asyncio.run(background.drafting_loop(services))
+    raised: list[BaseException] = []
+
+    def run() -> None:  # in a thread of its own: a browser test may have a loop running in this one
+        try:
+            asyncio.run(background.drafting_loop(services))
+        except BaseException as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    assert len(raised) == 1 and isinstance(raised[0], asyncio.CancelledError), raised
     status = services.loops["drafting"]
     assert len(calls) == 3, "the loop ran again after each error"
     assert status.failures_in_row == 2 and status.last_error == "ValueError"

@@ -91,6 +91,7 @@ class ApiKeyPages(Controller):
     """Admin only (the route policy): list, add and revoke API keys."""
 
     path = "/admin/apikeys"
+    include_in_schema = False
 
     @get("/", sync_to_thread=True)
     def list_keys(self, request: Request[Any, Any, Any], services: Services) -> Template:
