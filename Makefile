@@ -12,7 +12,7 @@ export ANONYMIZED_TELEMETRY := False
 DEMO_PORTFOLIO := demo/portfolio/sundsvall-utvecklingsportfolj-utdrag.csv
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate demo prefect-ui test test-unit test-calendar bench-e2e fuzz-api lint format docs clean
+.PHONY: help install run migrate demo prefect-ui test test-unit test-calendar bench-e2e bench-load fuzz-api lint format docs clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-17s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ test-calendar: install ## The date-dependent tests with the clock moved: today, 
 bench-e2e: install ## The big end-to-end runs: 50 items through two workers, 200 through a model outage, 500 mails
 	BEREDNING_E2E_ITEMS=50 BEREDNING_E2E_OUTAGE_ITEMS=200 BEREDNING_E2E_MAILS=500 $(BIN)/pytest -s -p no:xdist \
 	  tests/integration/test_triage_e2e.py tests/integration/test_mail_imap.py -k "workers or outage or hostile"
+
+bench-load: install ## 20 clients for 60 s on the form, the JSON intake and similar-items with a hanging model: p50/p95 per route
+	BEREDNING_LOAD_CLIENTS=20 BEREDNING_LOAD_SECONDS=60 $(BIN)/pytest -s -p no:xdist tests/integration/test_load.py
 
 fuzz-api: install ## Schemathesis, all checks, 200 examples per operation, with a key and without, SQLite and PostgreSQL
 	BEREDNING_FUZZ_EXAMPLES=200 $(BIN)/pytest -s -p no:xdist tests/integration/test_schemathesis.py

@@ -304,8 +304,14 @@ def submit(
     """
     submission = accept(engine, new, settings, actor=actor, hold=INLINE_HOLD)
     assert submission.id is not None
-    outcome = process(engine, similarity, submission.id, settings)
-    jobs.release(engine, submission.id, jobs.TRIAGE)
+    try:
+        outcome = process(engine, similarity, submission.id, settings)
+        jobs.release(engine, submission.id, jobs.TRIAGE)
+    except sa.exc.SQLAlchemyError as exc:
+        # Stored already: the person gets the reference, not an error that invites sending it
+        # twice. It stays `received`; the retry pass and its job (after the hold) take it up.
+        log.warning("%s stored, its processing failed on the database: %s", submission.reference, exc)
+        return Outcome(submission, [], processed=False, error=f"database: {type(exc).__name__}")
     return outcome
 
 

@@ -83,7 +83,7 @@ def _database_unavailable(_: Request[Any, Any, Any], exc: OperationalError) -> R
 
 
 SCHEMA_ASSETS = "/schema-assets"
-"""Where the OpenAPI viewer's script and styles are served from (the `swagger-ui-bundle` package)."""
+"""Where the OpenAPI viewer's script and styles are served from (the `swagger-ui-py` package)."""
 
 
 def create_app(settings: Settings | None = None, *, services: AppServices | None = None) -> Litestar:
