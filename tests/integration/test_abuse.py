@@ -205,8 +205,10 @@ def test_a_forum_member_sees_and_decides_only_in_their_own_forums(
         assert 'href="/forums/arkitektforum"' in listed and 'href="/forums/losningsforum"' not in listed
         assert member.get("/forums/arkitektforum").status_code == 200
         token = csrf_token(member.get("/forums/arkitektforum").text)
-        for path in ("/forums/losningsforum", "/forums/losningsforum/agenda.pdf", "/forums/no-such-forum"):
+        for path in ("/forums/losningsforum", "/forums/losningsforum/agenda.pdf"):
             assert member.get(path).status_code == 403, path
+        unknown_forum = member.get("/forums/no-such-forum")
+        assert unknown_forum.status_code == 404 and "losningsforum" not in unknown_forum.text
         decided = member.post(
             "/forums/losningsforum/items/IN-2026-00001/decision",
             data={"_csrf_token": token, "decision": "go-on"},
@@ -217,6 +219,34 @@ def test_a_forum_member_sees_and_decides_only_in_their_own_forums(
         assert member.get("/forums/arkitektforum").status_code == 403, "a seat taken away is gone at once"
     with logged_in(base, "digit@kommun.se") as staff:
         assert staff.get("/forums/losningsforum").status_code == 200, "DigIT sees every forum"
+
+
+def test_enumerating_references_yields_states_and_nothing_of_anyone_s_words(
+    served: tuple[str, Path], env: dict[str, str]
+) -> None:
+    base, _log = served
+    key = api_key_headers(env, "submit", name="enumerated")
+    made = [
+        httpx.post(
+            f"{base}/api/submissions",
+            json={"text": f"{IDEA} Ring anna@kommun.se ({n})"},
+            headers=key,
+            timeout=60,
+        )
+        for n in range(2)
+    ]
+    last = max(int(m.json()["reference"].rsplit("-", 1)[1]) for m in made)
+    seen = 0
+    for n in range(1, last + 3):
+        answer = httpx.get(f"{base}/api/submissions/IN-2026-{n:05d}", timeout=30)
+        assert answer.status_code in (200, 404), answer.text
+        if answer.status_code == 200:
+            seen += 1
+            assert set(answer.json()) == {"reference", "received_at", "state", "step"}, answer.text
+            assert "boka lokaler" not in answer.text and "@" not in answer.text
+        page = httpx.get(f"{base}/follow/IN-2026-{n:05d}", timeout=30)
+        assert page.status_code == 404, "a reference is no follow token"
+    assert seen >= 2, "the submissions made here were found"
 
 
 def test_health_reports_the_background_loops(served: tuple[str, Path]) -> None:

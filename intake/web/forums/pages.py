@@ -301,20 +301,19 @@ def _seats(services: AppServices, principal: Principal | None) -> set[str] | Non
 async def _forum(
     request: Request[Any, Any, Any], services: AppServices, key: str, principal: Principal | None
 ) -> Forum | Template:
-    """The forum with `key` if `principal` has a seat in it; the 404 page naming the known forums.
+    """The forum with `key` if `principal` has a seat in it; else the 404 page.
 
     Raises:
-        PermissionDeniedException: a forum account without a seat in this forum (the same 403 for
-        a forum that exists and one that does not, for them: no probing of forum keys).
+        PermissionDeniedException: a forum account without a seat in this forum. An unknown key is
+        a 404 that names only the forums the person may open.
     """
     seats = await anyio.to_thread.run_sync(_seats, services, principal)
     try:
         forum = find_forum(services.process, key)
     except UnknownForum as exc:
-        if seats is not None:
-            raise PermissionDeniedException("you have no seat in this forum") from exc
         _lang, t = page_texts(request, services, texts.CATALOGUES)
-        message = t("unknown_forum").format(key=key, known=", ".join(exc.known))
+        known = [k for k in exc.known if seats is None or k in seats]  # only the forums theirs to see
+        message = t("unknown_forum").format(key=key, known=", ".join(known) or "-")
         return _error(request, services, message, HTTP_404_NOT_FOUND)
     if seats is not None and forum.key not in seats:
         raise PermissionDeniedException("you have no seat in this forum")
