@@ -199,6 +199,13 @@ def test_portfolio_api(server: str) -> None:
     item = httpx.get(f"{server}/api/portfolio/22-04", timeout=10).json()
     assert item["cost_sek"] == 2114575 and item["project_number"] == "11773"
     assert httpx.get(f"{server}/api/portfolio/99-99", timeout=10).status_code == 404
+    # what schemathesis found: a NUL in a search (PostgreSQL refuses it) and an offset past 2**63
+    nul = httpx.get(f"{server}/api/portfolio", params={"search": "parkering\x00stillstånd"}, timeout=10)
+    assert nul.status_code == 200, nul.text
+    huge = httpx.get(f"{server}/api/portfolio", params={"offset": str(2**96)}, timeout=10)
+    assert huge.status_code == 400 and "offset" in huge.text
+    typed = httpx.post(f"{server}/api/similar", json={"text": "parkering\x00tillstånd"}, timeout=60)
+    assert typed.status_code == 200, typed.text
 
 
 # Another person's submission, signed. An outsider who knows a little of it probes every public
