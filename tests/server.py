@@ -54,8 +54,10 @@ def app_env(
         "BEREDNING_DATA_DIR": str(data_dir),
         "BEREDNING_DATABASE__URL": database_url or f"sqlite:///{data_dir / 'app.sqlite3'}",
         "BEREDNING_LLM__POLL_SECONDS": "0",
-        # every test client is 127.0.0.1: the per-address limit is tested on its own (test_abuse.py)
+        # every test client is 127.0.0.1: the per-address limits are tested on their own
+        # (test_abuse.py, test_login_limit.py)
         "BEREDNING_LIMITS__SUBMISSIONS": "1000",
+        "BEREDNING_LIMITS__LOGINS_PER_WINDOW": "1000",
         **settings,
     }
     if accounts:

@@ -21,7 +21,7 @@ from litestar.routes import HTTPRoute
 from intake.models import Role
 from intake.settings import Settings
 from intake.web.auth.policy import POLICY, PUBLIC, access_for
-from tests.browser import csrf_token, logged_in, login
+from tests.browser import csrf_token, logged_in, login, seed_accounts
 from tests.server import app_env, running_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -43,13 +43,17 @@ SAMPLE_PARAMS.update({"token": "a" * 43})  # a well-formed token that opens noth
 SAMPLE_PARAMS.update({"forum": "losningsforum"})
 # --- end forums ---
 SAMPLE_PARAMS.update({"prefix": "0" * 8})  # an API key that does not exist
+OTHER_FORUM = "annat.forum@kommun.se"
+"""A forum account with a seat in another forum than the one the matrix opens (`SAMPLE_PARAMS`)."""
 LAST = {"/logout"}  # logging out ends the session the other calls use
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> dict[str, str]:
-    accounts = [(f"{role}@kommun.se", role) for role in ROLES if role]
-    return app_env(tmp_path_factory.mktemp("data"), module_database_url, accounts=accounts)
+    accounts = [(f"{role}@kommun.se", role) for role in ROLES if role] + [(OTHER_FORUM, "forum")]
+    env = app_env(tmp_path_factory.mktemp("data"), module_database_url)
+    seed_accounts(env, accounts, forums={OTHER_FORUM: ["it-direktor"]})
+    return env
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +145,18 @@ def test_a_forbidden_page_is_explained_in_swedish(server: str) -> None:
         page = client.get("/review/", headers={"accept": "text/html"})
         assert page.status_code == 403
         assert "Du har inte behörighet" in page.text and "<html" in page.text
+
+
+def test_forum_versus_forum(server: str, routes: list[tuple[str, str]]) -> None:
+    """Every forum route, for a forum account seated in another forum: refused (403), never shown."""
+    forum_routes = [(m, t) for m, t in routes if t.startswith("/forums/{forum}")]
+    assert len(forum_routes) >= 3, forum_routes
+    with logged_in(server, OTHER_FORUM) as client:
+        token = csrf_token(client.get("/login").text)
+        wrong = [
+            f"{method} {template}: {answer.status_code}"
+            for method, template in forum_routes
+            if (answer := _call(client, method, _url(template), token)).status_code != 403
+        ]
+        assert not wrong, wrong
+        assert client.get("/forums/it-direktor").status_code == 200, "their own forum opens"
