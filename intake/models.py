@@ -591,7 +591,7 @@ class FollowLink(SQLModel, table=True):
     revoked_at: datetime | None = _timestamp(default=None)
 
 
-# --- machine access and abuse limits (issue 14) ---
+# --- machine access and abuse limits: API keys, request counts, sent Message-IDs ---
 
 
 class ApiKey(SQLModel, table=True):

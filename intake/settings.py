@@ -14,6 +14,15 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
+def _comma_separated(value: object) -> object:
+    """A list setting given as `a, b` in the environment: its trimmed, non-empty parts (lists pass)."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return value
+
+
 class DatabaseSettings(BaseModel):
     """Where the SQL source of truth lives."""
 
@@ -381,11 +390,8 @@ class MailboxSettings(BaseModel):
     @field_validator("ack_domains", "dotless_domains", mode="before")
     @classmethod
     def _split_domains(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = value.split(",")
-        if isinstance(value, list):
-            return [str(v).strip().lower().lstrip("@.") for v in value if str(v).strip()]
-        return value
+        parts = _comma_separated(value)
+        return [p.lower().lstrip("@.") for p in parts] if isinstance(parts, list) else parts
 
     def ack_domains_or_own(self) -> list[str]:
         """Return the domains acknowledgements may go to: as configured, else the shared address's."""
@@ -508,9 +514,7 @@ class ServerSettings(BaseModel):
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+        return _comma_separated(value)
 
     @field_validator("trusted_proxies")
     @classmethod

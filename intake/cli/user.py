@@ -70,17 +70,14 @@ def add(
 def forums(ctx: CliContext, email: str, forums: tuple[str, ...], clear: bool) -> None:
     """Show, or set, the forums a `forum` account sees and decides for."""
     from intake.domain.process import load_process
-    from intake.web.auth.accounts import AccountError, forums_of, list_accounts, set_forums
+    from intake.web.auth.accounts import AccountError, account_forums, set_forums
 
     known = [f.key for f in load_process(ctx.settings.process_file).forums]
     try:
         if forums or clear:
             seats = set_forums(ctx.engine, email, list(forums), known, actor=cli_actor())
         else:
-            found = next((a for a in list_accounts(ctx.engine) if a.email == email.strip().lower()), None)
-            if found is None or found.id is None:
-                raise AccountError(f"no account {email.strip().lower()}")
-            seats = forums_of(ctx.engine, found.id)
+            seats = account_forums(ctx.engine, email)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{email.strip().lower()}: {', '.join(seats) or 'no forum'}")

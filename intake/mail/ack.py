@@ -19,9 +19,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from intake import outbox
-from intake.mail import replies, store
+from intake.mail import store
 from intake.models import InboundMail
-from intake.services import follow, submissions
+from intake.services import follow, sent
 from intake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,17 +63,14 @@ def _body(reference: str, link: str | None = None) -> str:
     )
 
 
-def _follow_link(engine: Engine, settings: Settings, reference: str) -> str | None:
+def _follow_link(engine: Engine, settings: Settings, submission_id: int) -> str | None:
     """A new follow link for the mail, or None: no public address configured, or the database failed."""
     if not settings.public_base_url:
         return None
     try:
-        submission = submissions.get_by_reference(engine, reference)
-        if submission is None or submission.id is None:
-            return None
-        return follow.mail_url(settings, follow.issue(engine, submission.id))
+        return follow.mail_url(settings, follow.issue(engine, submission_id))
     except SQLAlchemyError as exc:  # the acknowledgement goes without the link
-        log.warning("no follow link for %s: %s", reference, exc)
+        log.warning("no follow link for submission %d: %s", submission_id, exc)
         return None
 
 
@@ -83,6 +80,7 @@ def acknowledge(
     mail_id: int,
     *,
     to: str | None,
+    submission_id: int,
     reference: str,
     in_reply_to: str,
 ) -> str:
@@ -117,12 +115,9 @@ def acknowledge(
         if in_reply_to and not any(c.isspace() for c in in_reply_to):
             message["In-Reply-To"] = f"<{in_reply_to}>"
             message["References"] = f"<{in_reply_to}>"
-        message.set_content(_body(reference, _follow_link(engine, settings, reference)))
-        ack_id = str(message["Message-ID"]).strip().strip("<>")
-        _update(engine, mail_id, ack_message_id=ack_id[:500])
-        submission = submissions.get_by_reference(engine, reference)
-        if submission is not None and submission.id is not None:
-            replies.record_sent(engine, ack_id, submission.id, "ack")
+        message.set_content(_body(reference, _follow_link(engine, settings, submission_id)))
+        _update(engine, mail_id, ack_message_id=sent.message_id_of(message))
+        sent.record(engine, message, submission_id, "ack")
         try:
             outbox.send(settings.smtp, message)
             state = "sent"

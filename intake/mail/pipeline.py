@@ -256,7 +256,13 @@ def _submit(
         store.finish(session, mail_id, MailState.SUBMITTED, submission_id=submission_id, **described)
     try:
         state = ack.acknowledge(
-            engine, settings, mail_id, to=to, reference=reference, in_reply_to=parsed.message_id
+            engine,
+            settings,
+            mail_id,
+            to=to,
+            submission_id=submission_id,
+            reference=reference,
+            in_reply_to=parsed.message_id,
         )
     except Exception:  # the submission stands whatever happens to its acknowledgement
         log.exception("acknowledgement of %s failed", reference)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from intake.mail.parse import ParsedMail
-from intake.models import InboundMail, MailState, SentMessage, Submission, utcnow
+from intake.models import InboundMail, MailState, SentMessage, Submission
 from retrieval.boilerplate import strip_boilerplate
 
 _MAIL: sa.Table = InboundMail.__table__  # type: ignore[attr-defined]
@@ -37,13 +37,6 @@ def find_thread(engine: Engine, mail: ParsedMail) -> int | None:
         found = connection.execute(
             sa.select(_SENT.c.submission_id).where(_SENT.c.message_id.in_(ids)).order_by(_SENT.c.id).limit(1)
         ).scalar()
-        if found is None:  # acknowledgements sent before `sent_message` existed
-            found = connection.execute(
-                sa.select(_MAIL.c.submission_id)
-                .where(_MAIL.c.submission_id.is_not(None), _MAIL.c.ack_message_id.in_(ids))
-                .order_by(_MAIL.c.id)
-                .limit(1)
-            ).scalar()
     return int(found) if found is not None else None
 
 
@@ -58,19 +51,6 @@ def subject_reference(engine: Engine, mail: ParsedMail, prefix: str) -> str | No
             sa.select(_SUBMISSION.c.reference).where(_SUBMISSION.c.reference == reference)
         ).scalar()
     return str(found) if found is not None else None
-
-
-def record_sent(engine: Engine, message_id: str, submission_id: int, kind: str) -> None:
-    """Remember the Message-ID of a mail sent about a submission, so that a reply to it links."""
-    with engine.begin() as connection:
-        connection.execute(
-            sa.insert(_SENT).values(
-                message_id=message_id.strip().strip("<>")[:500],
-                submission_id=submission_id,
-                kind=kind,
-                sent_at=utcnow(),
-            )
-        )
 
 
 def reply_text(text: str) -> str:

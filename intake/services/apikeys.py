@@ -8,7 +8,6 @@ explained in full, as staff see them). A revoked key opens nothing, at once, in 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -21,6 +20,7 @@ from sqlmodel import Session, col, select
 from intake.db import session_scope
 from intake.models import ApiKey, utcnow
 from intake.services import audit
+from intake.services.follow import token_hash
 
 SCOPES: tuple[str, ...] = ("submit", "mail", "read")
 """Every scope a key can grant."""
@@ -51,10 +51,6 @@ class NewKey:
     row: ApiKey
 
 
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
 def add(engine: Engine, name: str, scopes: list[str], *, created_by: str) -> NewKey:
     """Make a key for `name` with `scopes`; the returned `key` is not stored anywhere.
 
@@ -71,7 +67,7 @@ def add(engine: Engine, name: str, scopes: list[str], *, created_by: str) -> New
     prefix = secrets.token_hex(4)
     key = f"bk_{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiKey(
-        name=name[:200], prefix=prefix, key_hash=_hash(key), scopes=chosen, created_by=created_by[:320]
+        name=name[:200], prefix=prefix, key_hash=token_hash(key), scopes=chosen, created_by=created_by[:320]
     )
     with session_scope(engine) as session:
         session.add(row)
@@ -130,7 +126,7 @@ def verify(engine: Engine, presented: str, now: datetime | None = None) -> ApiCl
         row = session.exec(select(ApiKey).where(ApiKey.prefix == found.group(1))).first()
         if row is None or row.revoked_at is not None:
             return None
-        if not hmac.compare_digest(row.key_hash, _hash(presented.strip())):
+        if not hmac.compare_digest(row.key_hash, token_hash(presented.strip())):
             return None
         if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY:
             row.last_used_at = now

@@ -16,8 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from intake import outbox
 from intake.db import session_scope
-from intake.models import GapQuestion, SentMessage, Submission
-from intake.services import audit, follow
+from intake.models import GapQuestion, Submission
+from intake.services import audit, follow, sent
 from intake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,11 +59,7 @@ def mail_question(engine: Engine, settings: Settings, question: GapQuestion) -> 
         if settings.mailbox.address:
             message["Reply-To"] = settings.mailbox.address
         message.set_content(body(reference, question.question, follow.mail_url(settings, token)))
-        with session_scope(engine) as session:  # a reply to this mail then links to the submission
-            message_id = str(message["Message-ID"]).strip().strip("<>")[:500]
-            session.add(
-                SentMessage(message_id=message_id, submission_id=question.submission_id, kind="question")
-            )
+        sent.record(engine, message, question.submission_id, "question")  # a reply to it then links
         outbox.send(settings.smtp, message)
     except outbox.MailNotSent as exc:
         log.warning("question %s to the submitter of %s not mailed: %s", question.id, reference, exc)

@@ -5,7 +5,7 @@ window in one transaction; past the limit the row is taken back and the caller i
 to wait until the oldest counted hit leaves the window. Two processes racing at the limit may
 both be refused (never both let through past it on PostgreSQL's default isolation, where each
 sees its own row and the other's committed one). Rows older than the window are deleted by the
-hits of the same bucket, and by culling.
+hits of the same bucket.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -58,11 +57,3 @@ def hit(engine: Engine, limit: Limit, client: str, now: datetime | None = None) 
         connection.execute(sa.delete(_TABLE).where(_C.id == new_id))
     oldest: datetime = times[limit.count]  # the hit whose leaving the window frees a place
     return max(1, math.ceil((oldest + timedelta(seconds=limit.window_seconds) - now).total_seconds()))
-
-
-def cull(engine: Engine, older_than: timedelta, now: datetime | None = None) -> int:
-    """Delete hits older than `older_than` (no window is longer); return how many."""
-    cutoff = (now or utcnow()) - older_than
-    with engine.begin() as connection:
-        result: sa.CursorResult[Any] = connection.execute(sa.delete(_TABLE).where(_C.at < cutoff))
-        return int(result.rowcount)

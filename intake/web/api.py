@@ -33,10 +33,14 @@ from intake.web.schemas import (
 )
 from intake.web.state import Services
 
+NO_OTHER_FIELDS = {"additionalProperties": False}
+"""The request models refuse unknown fields (400); Litestar's schema says so only when told here."""
+
 SubmissionBody = Annotated[
     SubmissionIn,
     Body(
         title="A new submission",
+        schema_extra=NO_OTHER_FIELDS,
         examples=[
             Example(summary="A need from a department", value=SUBMISSION_EXAMPLE),
             Example(summary="Just the text", value={"text": SUBMISSION_EXAMPLE["text"]}),
@@ -157,7 +161,10 @@ class SimilarController(Controller):
         description="As `GET /api/similar`, with the text in the body: what the live suggestions use.",
     )
     def similar_post(
-        self, request: Request[Any, Any, Any], services: Services, data: Annotated[SimilarIn, Body()]
+        self,
+        request: Request[Any, Any, Any],
+        services: Services,
+        data: Annotated[SimilarIn, Body(schema_extra=NO_OTHER_FIELDS)],
     ) -> Response[SimilarOut]:
         return _similar(services, data, reads_everything(request))
 

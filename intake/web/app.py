@@ -44,7 +44,6 @@ from intake.web.portfolio import PortfolioPages  # issue 7, portfolio
 from intake.web.review.duplicate_actions import DuplicateActions  # issue 7, duplicates
 from intake.web.review.item import ItemPages
 from intake.web.review.pages import ReviewPages
-from intake.web.schemas import SimilarIn, SubmissionIn
 from intake.web.security_headers import add_security_headers
 from intake.web.state import AppServices
 
@@ -93,7 +92,7 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
     background = BackgroundWork(services)
     access = access_config(services)
     web_dir = Path(str(resources.files("intake.web")))
-    app = Litestar(
+    return Litestar(
         route_handlers=[
             IntakePages,
             SubmissionController,
@@ -171,21 +170,6 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
         on_shutdown=[background.stop, lambda: services.engine.dispose()],
         state=State({"services": services}),
     )
-    _forbid_extra_fields(app)
-    return app
-
-
-def _forbid_extra_fields(app: Litestar) -> None:
-    """State `additionalProperties: false` for the bodies that refuse unknown fields (400).
-
-    Litestar's schema leaves it out although the models forbid extras, so a client reading the
-    schema would think any field is taken.
-    """
-    schemas = (app.openapi_schema.components.schemas or {}) if app.openapi_schema.components else {}
-    for model in (SubmissionIn, SimilarIn):
-        found = schemas.get(model.__name__)
-        if found is not None and model.model_config.get("extra") == "forbid":
-            found.additional_properties = False
 
 
 def _swagger_ui_files() -> Path:

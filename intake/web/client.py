@@ -42,14 +42,20 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
     return ",".join(values)
 
 
+def _peer(scope: dict[str, Any]) -> str:
+    return str((scope.get("client") or ("unknown", 0))[0])
+
+
+def _is_trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, trusted: Sequence[str]) -> bool:
+    return any(address in n for n in _networks(tuple(trusted)))
+
+
 def client_ip(scope: dict[str, Any], trusted: Sequence[str]) -> str:
     """Return the client's address: the peer, or the first untrusted hop of `X-Forwarded-For`."""
-    peer_text = (scope.get("client") or ("unknown", 0))[0]
-    peer = _parse(str(peer_text))
+    peer = _parse(_peer(scope))
     if peer is None:
-        return str(peer_text)[:64]
-    networks = _networks(tuple(trusted))
-    if not any(peer in n for n in networks):
+        return _peer(scope)[:64]
+    if not _is_trusted(peer, trusted):
         return str(peer)
     client = peer
     for hop in reversed(_header(scope, b"x-forwarded-for").split(",")):
@@ -57,7 +63,7 @@ def client_ip(scope: dict[str, Any], trusted: Sequence[str]) -> str:
         if address is None:
             break  # a garbled hop: trust nothing further left
         client = address
-        if not any(address in n for n in networks):
+        if not _is_trusted(address, trusted):
             break
     return str(client)
 
@@ -78,8 +84,8 @@ def forwarded_https(scope: dict[str, Any], trusted: Sequence[str]) -> bool:
     """Tell whether the request reached the proxy over https (or reached the app so)."""
     if scope.get("scheme") == "https":
         return True
-    peer = _parse(str((scope.get("client") or ("", 0))[0]))
-    if peer is None or not any(peer in n for n in _networks(tuple(trusted))):
+    peer = _parse(_peer(scope))
+    if peer is None or not _is_trusted(peer, trusted):
         return False
     proto = _header(scope, b"x-forwarded-proto").split(",")[0].strip().lower()
     return proto == "https"

@@ -61,3 +61,38 @@ def test_empty_database_is_created_but_an_old_one_is_not_touched(tmp_path: Path,
 
     with pytest.raises(SchemaOutOfDate, match="beredning db upgrade"):
         ensure_current(engine)
+
+
+def test_a_reply_to_an_acknowledgement_sent_before_the_upgrade_still_links(
+    tmp_path: Path, database_url: str
+) -> None:
+    """0010 copies the acknowledgements' Message-IDs into `sent_message`, which alone links replies."""
+    from intake.mail.parse import ParsedMail
+    from intake.mail.replies import find_thread
+
+    engine = _engine(tmp_path, database_url)
+    upgrade(engine, "0009_follow")
+    now = "2026-11-30 10:00:00"
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO submission (reference, raw_text, channel, received_at, step, state, attempts, "
+                "updated_at) VALUES ('IN-2026-00001', 'text', 'email', :now, 'steg-1', 'processed', 0, :now)"
+            ),
+            {"now": now},
+        )
+        submission_id = connection.execute(sa.text("SELECT id FROM submission")).scalar_one()
+        connection.execute(
+            sa.text(
+                "INSERT INTO inbound_mail (message_id, sha256, raw, size, source, state, degraded, "
+                "attachments, received_at, submission_id, ack_message_id) VALUES ('m1@kommun.se', :sha, "
+                ":raw, 3, 'imap', 'submitted', '[]', '[]', :now, :sid, 'ack-1@beredning.test')"
+            ),
+            {"sha": "0" * 64, "raw": b"raw", "now": now, "sid": submission_id},
+        )
+    upgrade(engine)
+    reply = ParsedMail(in_reply_to=["ack-1@beredning.test"])
+    assert find_thread(engine, reply) == submission_id
+    assert find_thread(engine, ParsedMail(in_reply_to=["m1@kommun.se"])) is None, (
+        "their own mail's id links nothing"
+    )

@@ -56,6 +56,12 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_sent_message_message_id"), "sent_message", ["message_id"], unique=True)
     op.create_index(op.f("ix_sent_message_submission_id"), "sent_message", ["submission_id"], unique=False)
+    # acknowledgements sent before this table existed: a reply to one still finds its submission
+    op.execute(
+        "INSERT INTO sent_message (message_id, submission_id, kind, sent_at) "
+        "SELECT ack_message_id, submission_id, 'ack', COALESCE(handled_at, received_at) FROM inbound_mail "
+        "WHERE ack_message_id IS NOT NULL AND submission_id IS NOT NULL"
+    )
     with op.batch_alter_table("submission") as batch:
         batch.add_column(
             sa.Column("possible_reply_to", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True)

@@ -147,6 +147,18 @@ def set_forums(engine: Engine, email: str, forums: list[str], known: list[str], 
     return wanted
 
 
+def account_forums(engine: Engine, email: str) -> list[str]:
+    """Return the forums the account of `email` has a seat in.
+
+    Raises:
+        AccountError: no such account.
+    """
+    with Session(engine) as session:
+        account = _get(session, email)
+        assert account.id is not None
+        return forums_of(session, account.id)
+
+
 def forums_of(target: Engine | Session, account_id: int) -> list[str]:
     """Return the keys of the forums the account has a seat in, sorted."""
     query = select(ForumMembership.forum_key).where(col(ForumMembership.account_id) == account_id)

@@ -31,8 +31,8 @@ NO_SESSION_PREFIXES = (API_PREFIX, "/static/", "/schema", "/health")
 
 async def _load_api_key(scope: Scope, services: AppServices) -> None:
     """Put the API client of a presented key in `scope["api_client"]`, or flag a bad key."""
-    headers = {k.lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-    presented = presented_key(headers.get(b"authorization"), headers.get(b"x-api-key"))
+    headers = ASGIConnection[Any, Any, Any, Any](scope).headers
+    presented = presented_key(headers.get("authorization"), headers.get("x-api-key"))
     if presented is None:
         return
     client = await anyio.to_thread.run_sync(verify, services.engine, presented)

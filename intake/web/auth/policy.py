@@ -143,8 +143,6 @@ def _grants(connection: ASGIConnection[Any, Any, Any, Any]) -> frozenset[str]:
 def _key_refusal(connection: ASGIConnection[Any, Any, Any, Any], access: Access) -> Exception:
     scopes = sorted(a.removeprefix("key:") for a in access if isinstance(a, str) and a.startswith("key:"))
     wanted = " or ".join(f"`{s}`" for s in scopes)
-    if api_key_refused(connection.scope):
-        return KeyRequired("the API key is unknown or revoked")
     if api_client(connection.scope) is None:
         return KeyRequired(
             f"this route needs an API key with the {wanted} scope: send `Authorization: Bearer <key>`"
@@ -170,7 +168,8 @@ def authorize(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRout
         raise KeyRequired("the API key is unknown or revoked")
     if allowed(access, principal, _grants(connection) if by_key else frozenset()):
         return
-    if by_key and access is not None:
+    if by_key:
+        assert access is not None
         raise _key_refusal(connection, access)
     if access is not None and principal is None:
         raise LoginRequired("log in to use this page")
