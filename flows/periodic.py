@@ -29,7 +29,7 @@ from intake.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MODULES: tuple[str, ...] = ("flows.agenda", "flows.reminders", "flows.mailbox")
+MODULES: tuple[str, ...] = ("flows.agenda", "flows.reminders", "flows.mailbox", "flows.retention")
 """Modules with a `PERIODIC` entry, in the order they run within one tick."""
 
 

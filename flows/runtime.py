@@ -71,6 +71,7 @@ def local_prefect(settings: Settings) -> Iterator[None]:
     from prefect.settings import (
         PREFECT_API_URL,
         PREFECT_HOME,
+        PREFECT_SERVER_ANALYTICS_ENABLED,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
         temporary_settings,
     )
@@ -80,6 +81,10 @@ def local_prefect(settings: Settings) -> Iterator[None]:
         # Prefect waits 20 s (of sleeps, not wall time) for its temporary server; on a busy machine
         # that runs out, the flow fails, and the half-started server process is never stopped.
         updates[PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = EPHEMERAL_STARTUP_SECONDS
+    if not os.environ.get("PREFECT_SERVER_ANALYTICS_ENABLED"):
+        # The local server's telemetry heartbeat writes to its SQLite file while a flow does, and
+        # prints "database is locked" tracebacks to the user; it has nowhere to report here anyway.
+        updates[PREFECT_SERVER_ANALYTICS_ENABLED] = False
     if not os.environ.get("PREFECT_HOME"):
         home = (settings.data_dir / "prefect").resolve()
         home.mkdir(parents=True, exist_ok=True)

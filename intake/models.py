@@ -143,6 +143,13 @@ class Submission(SQLModel, table=True):
             "perhaps a reply, for staff to link by merging, never linked on the sender's word."
         ),
     )
+    anonymised_at: datetime | None = _timestamp(
+        default=None,
+        description="When the submitter and personal data were removed (retention or erasure); kept since.",
+    )
+    unindexed_at: datetime | None = _timestamp(
+        default=None, description="When a retention rule took the submission out of the similarity index."
+    )
 
 
 class ReferenceCounter(SQLModel, table=True):
@@ -645,3 +652,56 @@ class RateHit(SQLModel, table=True):
     bucket: str = Field(max_length=40)
     client: str = Field(max_length=80)
     at: datetime = _timestamp(default_factory=utcnow, index=True)
+
+
+# --- the personal-data lifecycle: erasures, index removals, the daily culling ---
+
+
+class Erasure(SQLModel, table=True):
+    """That an erasure on request happened: when, by whom, under which rules, with counts.
+
+    Never what was erased. `references` and `subject_hash` (a keyed hash of the e-mail address)
+    are kept so that a restore from an older backup can erase the same records again before it
+    serves; neither says anything about the person without the rows they point at.
+    """
+
+    __tablename__ = "erasure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _timestamp(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=320)
+    rules: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reason: str | None = Field(default=None, sa_type=sa.Text, description="Masked before it is stored.")
+    references: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    subject_hash: str | None = Field(default=None, max_length=64, index=True)
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    pending_flow_runs: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False),
+        description="Prefect flow runs (`triage-<id>`) still to delete; the periodic tick does it.",
+    )
+
+
+class IndexRemoval(SQLModel, table=True):
+    """A document taken out of the similarity index: every process drops it from its copy at its next sync."""
+
+    __tablename__ = "index_removal"
+
+    key: str = Field(primary_key=True, max_length=80)
+    at: datetime = _timestamp(default_factory=utcnow, index=True)
+
+
+class RetentionRun(SQLModel, table=True):
+    """The culling of one day: claimed by one process, run once, with its counts per rule."""
+
+    __tablename__ = "retention_run"
+    __table_args__ = (sa.UniqueConstraint("day", name="uq_retention_run_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    claimed_by: str | None = Field(default=None, max_length=200)
+    claim_until: datetime | None = _timestamp(default=None)
+    finished_at: datetime | None = _timestamp(default=None)
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    attempts: int = Field(default=0)

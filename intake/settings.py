@@ -455,6 +455,25 @@ class ScheduleSettings(BaseModel):
     )
 
 
+class PrivacySettings(BaseModel):
+    """When the daily culling runs (what it culls is the retention schedule, a data file)."""
+
+    cull_check_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description=(
+            "How often the app and each worker look whether today's culling has run (0: never; "
+            "`beredning privacy cull` still works by hand)."
+        ),
+    )
+    cull_hour: int = Field(
+        default=2,
+        ge=0,
+        le=23,
+        description="Local hour (the process file's time zone) from which the day's culling may run.",
+    )
+
+
 class ReminderSettings(BaseModel):
     """The daily reminder digest to DigIT: items waiting long in a step, and answers submitters owe."""
 
@@ -583,6 +602,13 @@ class Settings(BaseSettings):
             "types. Empty: the one shipped with the package (`intake/data/checklists.yaml`)."
         ),
     )
+    retention_file: Path | None = Field(
+        default=None,
+        description=(
+            "YAML file with the retention schedule (how long each kind of record is kept, culled or "
+            "anonymised). Empty: the one shipped with the package (`intake/data/retention.yaml`)."
+        ),
+    )
     staff_directory_file: Path | None = Field(
         default=None,
         description="Text file with one full name a line (a staff directory); these names are masked too.",
@@ -615,6 +641,7 @@ class Settings(BaseSettings):
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     @property
     def database_url(self) -> str:

@@ -129,8 +129,17 @@ class ChromaIndex:
 
     def _call(self, action: str, fn: Callable[[Collection], T]) -> T:
         col = self._col()
-        with self._errors(action):
-            return fn(col)
+        try:
+            with self._errors(action):
+                return fn(col)
+        except IndexUnavailable:
+            # Another process may have compacted the collection (a new one under the same name):
+            # look it up again once before giving up.
+            with self._lock:
+                self._collection = None
+            col = self._col()
+            with self._errors(action):
+                return fn(col)
 
     def _batch_size(self) -> int:
         """Return Chroma's largest accepted batch; servers that cannot tell get a safe 1000."""
@@ -148,18 +157,20 @@ class ChromaIndex:
             raise ValueError(f"{len(documents)} documents but {len(embeddings)} embeddings")
         if not documents:
             return
-        col = self._col()
+        self._col()
         step = self._batch_size()
         for start in range(0, len(documents), step):
             docs = documents[start : start + step]
             vectors = np.asarray(embeddings[start : start + step], dtype=np.float32)
-            with self._errors("upsert"):
-                col.upsert(
+            self._call(
+                "upsert",
+                lambda col, docs=docs, vectors=vectors: col.upsert(  # type: ignore[misc]
                     ids=[d.key for d in docs],
                     embeddings=vectors,
                     metadatas=[self._metadata(d) for d in docs],
                     documents=[d.text for d in docs],
-                )
+                ),
+            )
 
     def _metadata(self, doc: Document) -> dict[str, str | int | float | bool]:
         meta: dict[str, str | int | float | bool] = {f"{_META_PREFIX}{k}": v for k, v in doc.metadata.items()}
@@ -209,6 +220,41 @@ class ChromaIndex:
                 client.delete_collection(self.collection_name)
             self._collection = None
         self._col()
+
+    def compact(self) -> None:
+        """Rewrite the collection from what it holds, so that deleted documents leave no trace.
+
+        Chroma only marks a deleted vector in its HNSW files and leaves the deleted rows in its
+        SQLite file: after an erasure both still hold the text and its vector. The live documents
+        are copied with their stored vectors (nothing is embedded again) into a new collection,
+        the old one is dropped and the new one takes its name. If the process dies in between,
+        the index is incomplete but SQL is not: `beredning reindex` rebuilds it.
+        """
+        col = self._col()
+        with self._lock:
+            client = self._client
+            assert client is not None
+            temporary = collection_name(f"{self.collection_name[:40]}-compact", "tmp")
+            with self._errors("compact"):
+                total = col.count()
+                if temporary in {c.name for c in client.list_collections()}:
+                    client.delete_collection(temporary)
+                fresh = client.create_collection(
+                    temporary, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+                )
+                step = min(self._batch_size(), _GET_BATCH)
+                for offset in range(0, total, step):
+                    got = col.get(include=["embeddings", "metadatas", "documents"], limit=step, offset=offset)
+                    if got["ids"]:
+                        fresh.add(
+                            ids=got["ids"],
+                            embeddings=got["embeddings"],
+                            metadatas=got["metadatas"],
+                            documents=got["documents"],
+                        )
+                client.delete_collection(self.collection_name)
+                fresh.modify(name=self.collection_name)
+            self._collection = None
 
     def _get(self, keys: Sequence[str], include: list[Any]) -> list[Any]:
         # Chroma's embedded store binds one SQL variable per id; SQLite refuses more than 32,766,

@@ -58,6 +58,9 @@ def app_env(
         # (test_abuse.py, test_login_limit.py)
         "BEREDNING_LIMITS__SUBMISSIONS": "1000",
         "BEREDNING_LIMITS__LOGINS_PER_WINDOW": "1000",
+        # the daily culling flow would start Prefect in every served app; it has its own tests
+        # (test_privacy_e2e.py), which switch it back on
+        "BEREDNING_PRIVACY__CULL_CHECK_SECONDS": "0",
         **settings,
     }
     if accounts:

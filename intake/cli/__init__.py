@@ -33,6 +33,7 @@ def _register() -> None:
     from intake.cli import (
         agenda,
         apikey,
+        backup,
         bench,
         db,
         demo,
@@ -41,6 +42,7 @@ def _register() -> None:
         jobs,
         mail,
         portfolio,
+        privacy,
         questions,
         redact,
         remind,
@@ -68,6 +70,8 @@ def _register() -> None:
         apikey,
         questions,
         remind,
+        privacy,
+        backup,
         mail,
         demo,
     ):

@@ -83,6 +83,10 @@ def reindex(ctx: CliContext) -> None:
             count = service.rebuild(on_progress=progress)
         except SimilarityUnavailable as exc:
             raise click.ClickException(f"reindex failed, the old index is gone: {exc}") from exc
+    if not ctx.settings.index.url:
+        from intake.services import scrubbing
+
+        scrubbing.chroma_files(ctx.settings.chroma_path)  # the dropped collection's files
     click.echo(f"indexed {count} documents")
 
 

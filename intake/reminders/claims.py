@@ -25,11 +25,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from intake.models import AgendaDispatch, ReminderDigest, utcnow
+from intake.models import AgendaDispatch, ReminderDigest, RetentionRun, utcnow
 from intake.services.jobs import worker_name
 
 AGENDAS: sa.Table = AgendaDispatch.__table__  # type: ignore[attr-defined]
 DIGESTS: sa.Table = ReminderDigest.__table__  # type: ignore[attr-defined]
+CULLS: sa.Table = RetentionRun.__table__  # type: ignore[attr-defined]
+"""The day's culling: not a send, but claimed the same way so that it runs once a day."""
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,13 @@ def new_owner(prefix: str = "") -> str:
 
 
 def _table(name: str) -> sa.Table:
-    return {AGENDAS.name: AGENDAS, DIGESTS.name: DIGESTS}[name]
+    return {AGENDAS.name: AGENDAS, DIGESTS.name: DIGESTS, CULLS.name: CULLS}[name]
 
 
 def _open(table: sa.Table) -> sa.ColumnElement[bool]:
-    """Not sent and not settled: still to be done."""
-    condition: sa.ColumnElement[bool] = table.c.sent_at.is_(None)
+    """Not sent (or finished) and not settled: still to be done."""
+    done = table.c.sent_at if "sent_at" in table.c else table.c.finished_at
+    condition: sa.ColumnElement[bool] = done.is_(None)
     if "empty" in table.c:
         condition = sa.and_(condition, table.c.empty.is_(False))
     return condition
@@ -74,14 +77,16 @@ def claim(
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     create = (
         insert(table)
-        .values(**key, recipients=[], attempts=0, created_at=now, updated_at=now, **_defaults(table))
+        .values(**key, attempts=0, **_defaults(table, now))
         .on_conflict_do_nothing(index_elements=list(key))
     )
     free = sa.or_(table.c.claim_until.is_(None), table.c.claim_until < now)
     take = (
         sa.update(table)
         .where(*(table.c[name] == value for name, value in key.items()), _open(table), free)
-        .values(claimed_by=owner, claim_until=now + lease, attempts=table.c.attempts + 1, updated_at=now)
+        .values(
+            claimed_by=owner, claim_until=now + lease, attempts=table.c.attempts + 1, **_touched(table, now)
+        )
         .returning(table.c.id, table.c.attempts)
     )
     with engine.begin() as connection:
@@ -90,10 +95,17 @@ def claim(
     return None if row is None else Held(table.name, int(row.id), owner, int(row.attempts))
 
 
-def _defaults(table: sa.Table) -> dict[str, Any]:
+def _defaults(table: sa.Table, now: datetime) -> dict[str, Any]:
+    if table is CULLS:
+        return {"counts": {}}
+    sends = {"recipients": [], "created_at": now, "updated_at": now}
     if table is AGENDAS:
-        return {"item_count": 0}
-    return {"stale_count": 0, "question_count": 0, "empty": False}
+        return sends | {"item_count": 0}
+    return sends | {"stale_count": 0, "question_count": 0, "empty": False}
+
+
+def _touched(table: sa.Table, now: datetime) -> dict[str, Any]:
+    return {"updated_at": now} if "updated_at" in table.c else {}
 
 
 def renew(engine: Engine, held: Held, lease: timedelta) -> bool:
@@ -101,7 +113,7 @@ def renew(engine: Engine, held: Held, lease: timedelta) -> bool:
     now = utcnow()
     table = _table(held.table)
     mine = (table.c.claim_until >= now, _open(table))
-    return update(engine, held, *mine, claim_until=now + lease, updated_at=now)
+    return update(engine, held, *mine, claim_until=now + lease, **_touched(table, now))
 
 
 def update(engine: Engine, held: Held, *where: Any, **values: Any) -> bool:
@@ -124,4 +136,6 @@ def sent(engine: Engine, held: Held, recipients: list[str], now: datetime | None
 
 def failed(engine: Engine, held: Held, error: str) -> bool:
     """Release the claim with the error kept, so that a later look tries again."""
-    return update(engine, held, error=error[:2000], claim_until=None, updated_at=utcnow())
+    return update(
+        engine, held, error=error[:2000], claim_until=None, **_touched(_table(held.table), utcnow())
+    )

@@ -34,7 +34,7 @@ from intake.drafting.rules import merge_answer, rules_only_draft
 from intake.drafting.schema import DraftAnswer, answer_json_schema, parse_answer, prompt_context
 from intake.models import Draft, DraftState, ProcessingState, Submission, utcnow
 from intake.privacy import mask
-from intake.services import audit, ratelimit
+from intake.services import audit, personal_data, ratelimit
 from intake.settings import Settings
 from prompts import Prompt, load_prompt
 from retrieval.boilerplate import strip_boilerplate
@@ -153,6 +153,8 @@ class DraftingService:
     ) -> Draft:
         assert submission.id is not None
         with session_scope(self.engine) as session:
+            # An erasure that committed while the model drafted from the old text wins.
+            personal_data.lock_unchanged(session, submission)
             row = session.exec(
                 select(Draft).where(col(Draft.submission_id) == submission.id).with_for_update()
             ).first()

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from intake.models import ItemKind, PortfolioItem, ProcessingState, Submission
+from intake.models import IndexRemoval, ItemKind, PortfolioItem, ProcessingState, Submission
 from intake.settings import Settings, SimilaritySettings
 from retrieval import (
     ChromaIndex,
@@ -110,6 +110,7 @@ class SimilarityService:
         self._lock = threading.RLock()
         self._portfolio_mark: datetime | None = None
         self._submission_mark: datetime | None = None
+        self._removal_mark: datetime | None = None
         self._seen: set[tuple[str, int | None, datetime]] = set()
 
     @classmethod
@@ -153,17 +154,57 @@ class SimilarityService:
         return self._search.score_model.threshold if configured is None else configured
 
     def sync(self) -> int:
-        """Index portfolio items and processed submissions changed since the last sync."""
+        """Index portfolio items and processed submissions changed since the last sync.
+
+        Documents another process took out of the index (an erasure, a retention rule) leave this
+        process's copy too: their keys are in `index_removal`.
+        """
         with self._lock, Session(self._engine) as session:
             items = self._changed(session, PortfolioItem, self._portfolio_mark)
             submissions = self._changed(session, Submission, self._submission_mark)
+            removals = self._removals(session)
+            fresh = [s for s in submissions if self._is_new(s)]
             documents = [portfolio_document(i) for i in items if self._is_new(i)]
-            documents += [submission_document(s) for s in submissions if self._is_new(s)]
+            documents += [submission_document(s) for s in fresh if s.unindexed_at is None]
+            gone = [r.key for r in removals] + [submission_key(s.reference) for s in fresh if s.unindexed_at]
+            if gone:
+                self._remove(gone)
             if documents:
                 self._upsert(documents)
             self._portfolio_mark = self._advance(items, self._portfolio_mark)
             self._submission_mark = self._advance(submissions, self._submission_mark)
+            if removals:
+                self._removal_mark = removals[-1].at
             return len(documents)
+
+    def _removals(self, session: Session) -> list[IndexRemoval]:
+        query = select(IndexRemoval).order_by(col(IndexRemoval.at))
+        if self._removal_mark is not None:
+            query = query.where(col(IndexRemoval.at) >= self._removal_mark)
+        return list(session.exec(query))
+
+    def forget(self, keys: Sequence[str]) -> None:
+        """Take documents out of this process's index now (others follow `index_removal`)."""
+        with self._lock:
+            self._remove(list(keys))
+
+    def _remove(self, keys: list[str]) -> None:
+        try:
+            self._search.remove(keys)
+        except IndexUnavailable as exc:
+            raise SimilarityUnavailable(str(exc)) from exc
+
+    def compact(self) -> bool:
+        """Rewrite the vector index without the space of removed documents, where it can; say whether."""
+        compact = getattr(self._search.vector_index, "compact", None)
+        if compact is None:
+            return False
+        with self._lock:
+            try:
+                compact()
+            except IndexUnavailable as exc:
+                raise SimilarityUnavailable(str(exc)) from exc
+        return True
 
     def _changed(
         self, session: Session, table: type[PortfolioItem] | type[Submission], mark: datetime | None
@@ -194,9 +235,20 @@ class SimilarityService:
         return newest
 
     def index_submission(self, submission: Submission) -> None:
-        """Embed and index one submission; raise SimilarityUnavailable if that cannot be done now."""
+        """Embed and index one submission; raise SimilarityUnavailable if that cannot be done now.
+
+        The row is read again after the write: an erasure or anonymisation that committed while
+        this process embedded the old text wins, and the index ends as SQL says.
+        """
         with self._lock:
-            self._upsert([submission_document(submission)])
+            if submission.unindexed_at is None:
+                self._upsert([submission_document(submission)])
+            with Session(self._engine) as session:
+                now = session.get(Submission, submission.id)
+            if now is None or now.unindexed_at is not None:
+                self._remove([submission_key(submission.reference)])
+            elif now.anonymised_at != submission.anonymised_at:
+                self._upsert([submission_document(now)])
 
     def find_similar(
         self,
@@ -235,6 +287,7 @@ class SimilarityService:
                 session.exec(
                     select(Submission)
                     .where(col(Submission.state) == ProcessingState.PROCESSED)
+                    .where(col(Submission.unindexed_at).is_(None))
                     .order_by(col(Submission.id))
                 )
             )
@@ -247,6 +300,7 @@ class SimilarityService:
             self._seen = set()
             self._portfolio_mark = None
             self._submission_mark = None
+            self._removal_mark = None
             for item in items:
                 self._is_new(item)  # mark as indexed
             for submission in submissions:

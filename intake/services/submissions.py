@@ -28,7 +28,7 @@ from intake.models import (
     Submission,
     utcnow,
 )
-from intake.services import audit, jobs
+from intake.services import audit, jobs, personal_data
 from intake.services.judge import DuplicateJudge, judge_candidates
 from intake.services.similarity import (
     SimilarityService,
@@ -145,7 +145,7 @@ def process(
     except SimilarityUnavailable as exc:
         failed = _mark_failed(engine, submission_id, str(exc), settings)
         return Outcome(failed, _lexical_fallback(similarity, submission, key), False, str(exc))
-    done = _store_candidates(engine, submission_id, matches, similarity.flag_threshold)
+    done = _store_candidates(engine, submission, matches, similarity.flag_threshold)
     if judge is not None:
         judge_candidates(engine, submission_id, judge)
     return Outcome(done, matches, True)
@@ -175,7 +175,7 @@ def compare(engine: Engine, similarity: SimilarityService, submission_id: int) -
     if submission.state != ProcessingState.PROCESSED:
         key = submission_key(submission.reference)
         matches = similarity.find_similar(_search_text(submission), limit=10, exclude_keys=[key])
-        _store_candidates(engine, submission_id, matches, similarity.flag_threshold)
+        _store_candidates(engine, submission, matches, similarity.flag_threshold)
     return candidates(engine, submission_id)
 
 
@@ -211,12 +211,17 @@ def _lexical_fallback(similarity: SimilarityService, submission: Submission, key
         return []
 
 
-def _store_candidates(
-    engine: Engine, submission_id: int, matches: list[Match], threshold: float
-) -> Submission:
+def _store_candidates(engine: Engine, read: Submission, matches: list[Match], threshold: float) -> Submission:
+    """Store the candidates found for `read`, unless an erasure changed the row since it was read.
+
+    Raises:
+        SubmissionErased: it was deleted or anonymised meanwhile; the matches (and the words they
+            share with the old text) are dropped, and a retry works from the row as it is now.
+    """
+    submission_id = read.id
+    assert submission_id is not None
     with session_scope(engine) as session:
-        submission = session.get(Submission, submission_id)
-        assert submission is not None
+        submission = personal_data.lock_unchanged(session, read)
         existing = {
             (c.other_kind.value, c.other_key): c
             for c in session.exec(

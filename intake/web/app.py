@@ -41,6 +41,7 @@ from intake.web.forums import ForumPages  # issue 7, forums
 from intake.web.mail_api import MailController
 from intake.web.pages import IntakePages
 from intake.web.portfolio import PortfolioPages  # issue 7, portfolio
+from intake.web.privacy import PrivacyPages
 from intake.web.review.duplicate_actions import DuplicateActions  # issue 7, duplicates
 from intake.web.review.item import ItemPages
 from intake.web.review.pages import ReviewPages
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
             *access.route_handlers,
             ReviewPages,
             ApiKeyPages,
+            PrivacyPages,
             # --- issue 7 page controllers: one line per area ---
             ItemPages,  # item:
             DuplicateActions,  # duplicates:

@@ -96,6 +96,7 @@ def _settings(tmp_path: Path, url: str, smtp_port: int, **reminders: Any) -> Set
             "timeout_seconds": 5,
         },
         reminders=reminders,
+        privacy={"cull_check_seconds": 0},  # the culling flow has its own tests (test_privacy_e2e.py)
     )
 
 

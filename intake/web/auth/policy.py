@@ -103,6 +103,11 @@ POLICY: Final[dict[tuple[str, str], Access]] = {
     ("GET", "/admin/apikeys"): ADMIN,
     ("POST", "/admin/apikeys"): ADMIN,
     ("POST", "/admin/apikeys/{prefix}/revoke"): ADMIN,
+    # personal data: register extracts and erasure (a person is named in the form, never the URL)
+    ("GET", "/privacy"): STAFF,
+    ("POST", "/privacy"): STAFF,
+    ("POST", "/privacy/extract"): STAFF,
+    ("POST", "/privacy/erase"): STAFF,
 }
 
 

@@ -1,0 +1,188 @@
+"""`/privacy`: staff answer requests for a register extract or for erasure.
+
+Every request that names a person is a POST, so an address or a name never lands in a URL, the
+browser's history or an access log. The handlers are thin: `intake.services.register` finds and
+renders, `intake.services.erasure` previews and erases, as for `beredning privacy`. Erasure here
+leaves Prefect's runs of the items to the next periodic tick of a job loop (a request has no
+Prefect context); everything else is done before the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post
+from litestar.response import Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND
+
+from intake.domain.retention import load_schedule
+from intake.services import erasure, register
+from intake.web.auth.sessions import Principal
+from intake.web.auth.views import language_template, page_texts
+from intake.web.state import AppServices, Services
+
+SV: dict[str, str] = {
+    "privacy_heading": "Personuppgifter",
+    "privacy_intro": (
+        "Sök fram allt tjänsten har om en person för ett registerutdrag (artikel 15) eller för radering "
+        "(artikel 17). Radering följer gallringsplanen: beslutade ärenden avidentifieras och bevaras, "
+        "resten raderas."
+    ),
+    "privacy_find": "Sök",
+    "privacy_email": "E-postadress",
+    "privacy_name": "Namn",
+    "privacy_reference": "Ärendenummer",
+    "privacy_one_of": "Fyll i ett av fälten.",
+    "privacy_found": "Det här har tjänsten om personen",
+    "privacy_nothing": "Tjänsten har inga uppgifter om personen.",
+    "privacy_submissions": "Inlämnade idéer",
+    "privacy_action_delete": "raderas",
+    "privacy_action_anonymise": "avidentifieras",
+    "privacy_extract": "Registerutdrag",
+    "privacy_extract_html": "Visa registerutdrag (utskrivbart)",
+    "privacy_extract_json": "Ladda ner som JSON",
+    "privacy_erase_heading": "Radera",
+    "privacy_reason": "Skäl (t.ex. diarienummer för begäran)",
+    "privacy_confirm": "Jag har kontrollerat att begäran gäller den här personen",
+    "privacy_erase": "Radera nu",
+    "privacy_erased": "Raderingen är genomförd och loggad som radering nummer",
+    "privacy_problem": "Det gick inte",
+    "privacy_need_confirm": "Kryssa i rutan och skriv ett skäl innan du raderar.",
+    "privacy_counts": "Vad som gjordes",
+}
+EN: dict[str, str] = {
+    "privacy_heading": "Personal data",
+    "privacy_intro": (
+        "Find everything the service holds about a person, for a register extract (article 15) or for "
+        "erasure (article 17). Erasure follows the retention schedule: decided matters are anonymised and "
+        "kept, the rest is deleted."
+    ),
+    "privacy_find": "Search",
+    "privacy_email": "E-mail address",
+    "privacy_name": "Name",
+    "privacy_reference": "Reference",
+    "privacy_one_of": "Fill in one of the fields.",
+    "privacy_found": "What the service holds about the person",
+    "privacy_nothing": "The service holds nothing about the person.",
+    "privacy_submissions": "Submissions",
+    "privacy_action_delete": "deleted",
+    "privacy_action_anonymise": "anonymised",
+    "privacy_extract": "Register extract",
+    "privacy_extract_html": "Show the register extract (printable)",
+    "privacy_extract_json": "Download as JSON",
+    "privacy_erase_heading": "Erase",
+    "privacy_reason": "Reason (e.g. the request's diary number)",
+    "privacy_confirm": "I have checked that the request concerns this person",
+    "privacy_erase": "Erase now",
+    "privacy_erased": "The erasure is done and recorded as erasure number",
+    "privacy_problem": "That did not work",
+    "privacy_need_confirm": "Tick the box and give a reason before erasing.",
+    "privacy_counts": "What was done",
+}
+CATALOGUES = {"sv": SV, "en": EN}
+
+
+def _subject(form: Any) -> register.Subject:
+    return register.Subject.of(
+        email=str(form.get("email") or "") or None,
+        name=str(form.get("name") or "") or None,
+        reference=str(form.get("reference") or "") or None,
+    )
+
+
+def _page(
+    request: Request[Any, Any, Any], services: AppServices, status_code: int = 200, **context: Any
+) -> Template:
+    lang, t = page_texts(request, services, CATALOGUES)
+    values = {"t": t, "subject": None, "plan": None, "nothing": False, "done": None, "problem": None}
+    return language_template(request, lang, "privacy.html", values | context, status_code=status_code)
+
+
+def _actor(request: Request[Any, Any, Any]) -> str:
+    principal: Principal | None = request.scope.get("user")
+    return principal.email if principal else "staff"
+
+
+class PrivacyPages(Controller):
+    """Staff only (the route policy): look a person up, show the extract, erase."""
+
+    path = "/privacy"
+    include_in_schema = False
+
+    @get("/", sync_to_thread=True)
+    def form(self, request: Request[Any, Any, Any], services: Services) -> Template:
+        return _page(request, services)
+
+    @post("/", status_code=200)
+    async def find(self, request: Request[Any, Any, Any], services: Services) -> Template:
+        form = await request.form()
+        try:
+            subject = _subject(form)
+        except register.SubjectError:
+            return _page(request, services, HTTP_400_BAD_REQUEST, problem="privacy_one_of")
+        schedule = load_schedule(services.settings.retention_file)
+
+        def look() -> Template:
+            try:
+                plan = erasure.preview(services.engine, subject, schedule)
+            except erasure.NothingToErase:
+                return _page(request, services, subject=subject, nothing=True)
+            return _page(request, services, subject=subject, plan=plan)
+
+        return await anyio.to_thread.run_sync(look)
+
+    @post("/extract", status_code=200)
+    async def extract(self, request: Request[Any, Any, Any], services: Services) -> Response[Any] | Template:
+        form = await request.form()
+        try:
+            subject = _subject(form)
+        except register.SubjectError:
+            return _page(request, services, HTTP_400_BAD_REQUEST, problem="privacy_one_of")
+        data = await anyio.to_thread.run_sync(lambda: register.extract(services.engine, subject))
+        if not register.holds_anything(data):
+            return _page(request, services, HTTP_404_NOT_FOUND, subject=subject, nothing=True)
+        if form.get("format") == "json":
+            return Response(
+                json.dumps(data, ensure_ascii=False, indent=2),
+                media_type="application/json",
+                headers={
+                    "Content-Disposition": 'attachment; filename="registerutdrag.json"',
+                    "Cache-Control": "no-store",
+                },
+            )
+        html = register.render_html(data, services.process.timezone)
+        return Response(html, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
+
+    @post("/erase", status_code=200)
+    async def erase(self, request: Request[Any, Any, Any], services: Services) -> Template:
+        form = await request.form()
+        try:
+            subject = _subject(form)
+        except register.SubjectError:
+            return _page(request, services, HTTP_400_BAD_REQUEST, problem="privacy_one_of")
+        reason = str(form.get("reason") or "").strip()
+        if form.get("confirm") != "yes" or not reason:
+            return _page(
+                request, services, HTTP_400_BAD_REQUEST, subject=subject, problem="privacy_need_confirm"
+            )
+        schedule = load_schedule(services.settings.retention_file)
+
+        def run() -> Template:
+            try:
+                done = erasure.carry_out(
+                    services.engine,
+                    services.similarity,
+                    services.settings,
+                    subject,
+                    schedule,
+                    actor=_actor(request),
+                    reason=reason,
+                    prefect=False,
+                )
+            except erasure.NothingToErase:
+                return _page(request, services, HTTP_404_NOT_FOUND, subject=subject, nothing=True)
+            return _page(request, services, done=done)
+
+        return await anyio.to_thread.run_sync(run)
