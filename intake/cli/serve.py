@@ -16,6 +16,9 @@ def serve(ctx: CliContext, host: str | None, port: int | None, log_level: str) -
     """Serve the intake form, the API and /health."""
     import uvicorn
 
+    from intake.domain.process import ProcessFileError
+    from intake.domain.retention import RetentionFileError
+    from intake.drafting.checklists import ChecklistFileError
     from intake.migrate import SchemaOutOfDate
     from intake.web.access_log import log_config
     from intake.web.app import create_app
@@ -23,7 +26,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None, log_level: str) -
     settings = ctx.settings
     try:
         app = create_app(settings)
-    except SchemaOutOfDate as exc:
+    except (SchemaOutOfDate, ProcessFileError, ChecklistFileError, RetentionFileError) as exc:
         raise click.ClickException(str(exc)) from exc
     uvicorn.run(
         app,

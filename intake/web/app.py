@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from intake.db import create_db_engine
 from intake.domain.process import load_process
+from intake.domain.retention import load_schedule
 from intake.domain.submission import SubmissionInvalid
 from intake.migrate import ensure_current
 from intake.services.drafting import drafting_from_settings
@@ -54,6 +55,7 @@ def build_services(settings: Settings) -> AppServices:
     engine = create_db_engine(settings)
     ensure_current(engine)
     process = load_process(settings.process_file)
+    load_schedule(settings.retention_file)  # a broken retention file stops the start, not a request
     return AppServices(
         settings=settings,
         engine=engine,

@@ -107,6 +107,17 @@ def test_a_person_erased_from_a_fresh_data_directory_is_in_no_file(tmp_path: Pat
     backed = cli(["backup", str(tmp_path / "backup")], env)
     assert backed.returncode == 0, backed.stderr
     assert _files_holding(tmp_path / "backup", SECRETS) == []
+    dry = cli(["privacy", "cull", "--dry-run", "--json"], env)
+    assert dry.returncode == 0, dry.stderr
+    assert json.loads(dry.stdout)["dry_run"] is True
+    culled = cli(["privacy", "cull", "--json"], env)  # the daily flow, by hand: nothing is old enough
+    assert culled.returncode == 0, culled.stderr
+    report = json.loads(culled.stdout)
+    assert (
+        report["outcome"] == "done" and report["total"] == 0 and "raw-mail-after-triage" in report["counts"]
+    )
+    schedule = cli(["privacy", "schedule"], env)
+    assert schedule.returncode == 0 and "raw-mail-after-triage" in schedule.stdout
     bad = cli(["privacy", "export", "--email", EMAIL, "--reference", parking], env)
     assert bad.returncode == 2 and "exactly one" in bad.stderr and "Traceback" not in bad.stderr
 
