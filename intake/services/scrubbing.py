@@ -22,6 +22,7 @@ import logging
 import re
 import shutil
 import sqlite3
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -35,15 +36,28 @@ from intake.services.similarity import SimilarityService, SimilarityUnavailable
 log = logging.getLogger(__name__)
 
 
+CHECKPOINT_TRIES = 20
+"""Tries to truncate the WAL while readers of other processes hold an old snapshot (0.5 s apart)."""
+
+
 def database(engine: Engine) -> bool:
-    """Vacuum the SQLite database and empty its WAL; return False on PostgreSQL (nothing done)."""
+    """Vacuum the SQLite database and empty its WAL; False on PostgreSQL, or if the WAL stays.
+
+    The WAL holds page images written before the deletion until it is truncated, which a reader
+    still holding an old snapshot (another process's request) prevents for a moment: tried again.
+    """
     if not is_sqlite(engine):
         return False
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(sa.text("PRAGMA secure_delete=ON"))
         connection.execute(sa.text("VACUUM"))
-        connection.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
-    return True
+        for _ in range(CHECKPOINT_TRIES):
+            busy = connection.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+            if busy is None or not busy[0]:
+                return True
+            time.sleep(0.5)
+    log.warning("the SQLite WAL could not be truncated now (readers busy); the next run tries again")
+    return False
 
 
 def sqlite_file(path: Path) -> bool:
