@@ -11,38 +11,46 @@ from intake.cli._context import CliContext, pass_ctx
 
 
 @click.command("backup")
-@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="The backup's manifest as JSON.")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--json", "as_json", is_flag=True, help="Where the backup went, its manifest and what was pruned."
+)
 @pass_ctx
-def backup_command(ctx: CliContext, target: Path, as_json: bool) -> None:
-    """Back the database up into the new folder TARGET (the index is rebuilt on restore).
+def backup_command(ctx: CliContext, folder: Path, as_json: bool) -> None:
+    """Back the database up into a new folder inside FOLDER; delete the backups there that aged out.
 
     SQLite is copied through its online backup API while the service runs, then vacuumed so no
-    deleted row survives in the copy; PostgreSQL through pg_dump. Keep backups no longer than the
-    retention schedule allows: see the README on erasure and backups.
+    deleted row survives in the copy; PostgreSQL as JSON lines of the service's own tables. The
+    index is not copied (it is rebuilt on restore). Backups older than the retention schedule's
+    `backup` rule (35 days by default) in FOLDER are deleted, so an erasure reaches every copy.
     """
+    from intake.cli.privacy import _schedule
     from intake.services import backup
 
     try:
-        manifest = backup.backup(ctx.engine, target)
+        made = backup.backup(ctx.engine, folder, _schedule(ctx).backup_days())
     except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
-        click.echo(json.dumps(manifest.as_json(), indent=2))
-    else:
-        click.echo(f"backed up {manifest.database} at revision {manifest.revision} into {target}")
+        click.echo(json.dumps(made.as_json(), indent=2))
+        return
+    click.echo(f"backed up {made.manifest.database} at revision {made.manifest.revision} into {made.path}")
+    for path in made.pruned:
+        click.echo(f"deleted the aged-out backup {path}", err=True)
 
 
 @click.command("restore")
-@click.argument("source", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument(
+    "source", type=click.Path(file_okay=False, exists=True, path_type=Path)
+)  # a backup, or a folder of them
 @click.option("--yes", is_flag=True, help="Replace the database without asking.")
 @click.option("--json", "as_json", is_flag=True, help="What was restored and erased again, as JSON.")
 @pass_ctx
 def restore_command(ctx: CliContext, source: Path, yes: bool, as_json: bool) -> None:
-    """Replace the database with the backup in SOURCE, erase again what was erased since, rebuild the index.
+    """Replace the database with the backup SOURCE (or the newest in it); erase again; rebuild the index.
 
-    Stop the service (app and workers) first. Erasures recorded in the database being replaced
-    are carried into the restored one and applied again before anything is served.
+    Stop the service (app and workers) first. Erasures recorded in the database being replaced are
+    carried into the restored one and applied again before anything is served.
     """
     from intake.cli.privacy import _schedule
     from intake.db import create_db_engine
@@ -50,10 +58,10 @@ def restore_command(ctx: CliContext, source: Path, yes: bool, as_json: bool) -> 
     from intake.services.similarity import SimilarityService, SimilarityUnavailable
 
     try:
-        backup.read_manifest(source)
+        source = backup.resolve(source)
     except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from exc
-    if not yes and not click.confirm(f"Replace the database with the backup in {source}?", err=True):
+    if not yes and not click.confirm(f"Replace the database with the backup {source}?", err=True):
         raise click.ClickException("nothing restored")
     engine = create_db_engine(ctx.settings)  # not ctx.engine: the schema may be newer than the backup's
     try:
@@ -75,7 +83,8 @@ def restore_command(ctx: CliContext, source: Path, yes: bool, as_json: bool) -> 
         click.echo(json.dumps(result, indent=2))
     else:
         click.echo(
-            f"restored revision {result['revision']}: {result['erasures_carried']} erasures carried over, "
+            f"restored {source} (revision {result['revision']}): "
+            f"{result['erasures_carried']} erasures carried over, "
             f"{result['reapplied']} records erased again, {result['indexed']} documents indexed"
         )
 

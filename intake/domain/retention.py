@@ -60,6 +60,8 @@ class Record(enum.StrEnum):
     """Rate-limit counts (client networks) and acknowledgements per address and day."""
     FLOW_RUN = "flow_run"
     """Prefect's stored flow and task runs with their logs."""
+    BACKUP = "backup"
+    """Backups made by `beredning backup` (deleted from their folder when a new one is made)."""
 
 
 class Event(enum.StrEnum):
@@ -104,6 +106,7 @@ ALLOWED: dict[Record, tuple[frozenset[Event], frozenset[Action]]] = {
     Record.SENT_MESSAGE: (frozenset({Event.RECEIVED}), frozenset({Action.CULL, Action.KEEP})),
     Record.REQUEST_COUNT: (frozenset({Event.RECEIVED}), frozenset({Action.CULL, Action.KEEP})),
     Record.FLOW_RUN: (frozenset({Event.RECEIVED}), frozenset({Action.CULL, Action.KEEP})),
+    Record.BACKUP: (frozenset({Event.RECEIVED}), frozenset({Action.CULL, Action.KEEP})),
 }
 """For each record, the events its time may run from and the actions that mean something for it."""
 
@@ -177,6 +180,11 @@ class Schedule(BaseModel):
     def rules_for(self, record: Record) -> list[Rule]:
         """Return the rules of `record` that do something, in file order."""
         return [r for r in self.rules if r.record == record and r.action != Action.KEEP]
+
+    def backup_days(self) -> int | None:
+        """Return how many days a backup is kept (the shortest `backup` rule), or None: kept."""
+        days = [r.after_days for r in self.rules_for(Record.BACKUP)]
+        return min(days) if days else None
 
     def erasure_rule(self, *, decided: bool, closed: bool) -> ErasureRule:
         """Return the erasure rule for a submission that is (or is not) decided or closed."""

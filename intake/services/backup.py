@@ -19,9 +19,10 @@ import base64
 import enum
 import gzip
 import json
+import shutil
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -132,11 +133,19 @@ def _load_tables(engine: Engine, path: Path, revision: str | None) -> None:
                 )
 
 
-def backup(engine: Engine, target: Path) -> Manifest:
-    """Copy the database into `target` (created; must be empty) and write its manifest."""
-    if target.exists() and any(target.iterdir()):
-        raise BackupError(f"{target} is not empty: give a new folder for each backup")
-    target.mkdir(parents=True, exist_ok=True)
+def backup(engine: Engine, folder: Path, keep_days: int | None = None, now: datetime | None = None) -> Backup:
+    """Back the database up into a new `beredning-<UTC time>` folder inside `folder`.
+
+    Backups older than `keep_days` in the same folder are deleted afterwards (the schedule's
+    `backup` rule), so an erasure reaches every copy once they have aged out.
+    """
+    if (folder / MANIFEST).is_file():
+        raise BackupError(f"{folder} is a backup itself: give the folder that holds the backups")
+    now = now or utcnow()
+    target = folder / f"beredning-{now:%Y%m%dT%H%M%S%fZ}"
+    if target.exists():
+        raise BackupError(f"{target} exists already")
+    target.mkdir(parents=True)
     with Session(engine) as session:
         erasures = len(session.exec(select(Erasure.id)).all())
     if is_sqlite(engine):
@@ -156,11 +165,54 @@ def backup(engine: Engine, target: Path) -> Manifest:
         format=FORMAT,
         database=engine.dialect.name,
         revision=current_revision(engine),
-        created_at=utcnow().isoformat(),
+        created_at=now.isoformat(),
         erasures=erasures,
     )
     (target / MANIFEST).write_text(json.dumps(manifest.as_json(), indent=2), encoding="utf-8")
-    return manifest
+    pruned = [] if keep_days is None else prune(folder, now - timedelta(days=keep_days), keep=target)
+    return Backup(target, manifest, pruned)
+
+
+@dataclass(frozen=True)
+class Backup:
+    """A backup just made: where, its manifest, and the older backups deleted after it."""
+
+    path: Path
+    manifest: Manifest
+    pruned: list[Path]
+
+    def as_json(self) -> dict[str, Any]:
+        """Return what the CLI prints with `--json`."""
+        return {"path": str(self.path), **self.manifest.as_json(), "pruned": [str(p) for p in self.pruned]}
+
+
+def backups_in(folder: Path) -> list[tuple[datetime, Path]]:
+    """Return the backups in `folder` (oldest first) with when each was made."""
+    found: list[tuple[datetime, Path]] = []
+    for path in folder.iterdir() if folder.is_dir() else []:
+        try:
+            found.append((datetime.fromisoformat(read_manifest(path).created_at), path))
+        except (BackupError, ValueError):
+            continue  # not ours: never deleted
+    return sorted(found)
+
+
+def prune(folder: Path, before: datetime, keep: Path) -> list[Path]:
+    """Delete the backups in `folder` made before `before` (never `keep`); return them."""
+    gone = [path for made, path in backups_in(folder) if made < before and path != keep]
+    for path in gone:
+        shutil.rmtree(path)
+    return gone
+
+
+def resolve(source: Path) -> Path:
+    """Return the backup `source` names: itself, or the newest backup in the folder it is."""
+    if (source / MANIFEST).is_file():
+        return source
+    found = backups_in(source)
+    if not found:
+        raise BackupError(f"no beredning backup in {source}")
+    return found[-1][1]
 
 
 def read_manifest(source: Path) -> Manifest:
@@ -213,6 +265,7 @@ def restore(engine: Engine, source: Path, schedule: Schedule) -> dict[str, Any]:
     Returns `erasures_carried` (ledger entries added from the replaced database) and `reapplied`
     (rows erased again). The caller rebuilds the index from SQL afterwards.
     """
+    source = resolve(source)
     manifest = read_manifest(source)
     if manifest.database != engine.dialect.name:
         raise BackupError(f"this backup is of {manifest.database}, the service uses {engine.dialect.name}")
@@ -240,4 +293,9 @@ def restore(engine: Engine, source: Path, schedule: Schedule) -> dict[str, Any]:
     upgrade(engine)  # a backup made by an older version gets this version's schema first
     carried = _merge_ledger(engine, rows, key)
     reapplied = erasure.reapply(engine, schedule)
-    return {"revision": manifest.revision, "erasures_carried": carried, "reapplied": reapplied}
+    return {
+        "backup": str(source),
+        "revision": manifest.revision,
+        "erasures_carried": carried,
+        "reapplied": reapplied,
+    }

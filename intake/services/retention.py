@@ -348,6 +348,8 @@ def cull(
     for rule in schedule.rules:
         if rule.action == Action.KEEP:
             continue
+        if rule.record == Record.BACKUP:
+            continue  # backups are outside the service: `beredning backup` ages them out in their folder
         report.sources[rule.id] = rule.source
         if rule.record == Record.FLOW_RUN:
             report.counts[rule.id] = 0  # counted by the caller that reaches Prefect's store

@@ -19,8 +19,7 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND
 
 from intake.domain.retention import load_schedule
 from intake.services import erasure, register
-from intake.web.auth.sessions import Principal
-from intake.web.auth.views import language_template, page_texts
+from intake.web.auth.views import language_template, page_texts, request_actor
 from intake.web.state import AppServices, Services
 
 SV: dict[str, str] = {
@@ -88,12 +87,22 @@ EN: dict[str, str] = {
 CATALOGUES = {"sv": SV, "en": EN}
 
 
-def _subject(form: Any) -> register.Subject:
-    return register.Subject.of(
-        email=str(form.get("email") or "") or None,
-        name=str(form.get("name") or "") or None,
-        reference=str(form.get("reference") or "") or None,
-    )
+async def _posted(request: Request[Any, Any, Any]) -> tuple[Any, register.Subject | None]:
+    """Return the form and the person it names (None when not exactly one field is filled in)."""
+    form = await request.form()
+    try:
+        subject = register.Subject.of(
+            email=str(form.get("email") or "") or None,
+            name=str(form.get("name") or "") or None,
+            reference=str(form.get("reference") or "") or None,
+        )
+    except register.SubjectError:
+        return form, None
+    return form, subject
+
+
+def _unnamed(request: Request[Any, Any, Any], services: AppServices) -> Template:
+    return _page(request, services, HTTP_400_BAD_REQUEST, problem="privacy_one_of")
 
 
 def _page(
@@ -102,11 +111,6 @@ def _page(
     lang, t = page_texts(request, services, CATALOGUES)
     values = {"t": t, "subject": None, "plan": None, "nothing": False, "done": None, "problem": None}
     return language_template(request, lang, "privacy.html", values | context, status_code=status_code)
-
-
-def _actor(request: Request[Any, Any, Any]) -> str:
-    principal: Principal | None = request.scope.get("user")
-    return principal.email if principal else "staff"
 
 
 class PrivacyPages(Controller):
@@ -121,11 +125,9 @@ class PrivacyPages(Controller):
 
     @post("/", status_code=200)
     async def find(self, request: Request[Any, Any, Any], services: Services) -> Template:
-        form = await request.form()
-        try:
-            subject = _subject(form)
-        except register.SubjectError:
-            return _page(request, services, HTTP_400_BAD_REQUEST, problem="privacy_one_of")
+        _, subject = await _posted(request)
+        if subject is None:
+            return _unnamed(request, services)
         schedule = load_schedule(services.settings.retention_file)
 
         def look() -> Template:
@@ -139,11 +141,9 @@ class PrivacyPages(Controller):
 
     @post("/extract", status_code=200)
     async def extract(self, request: Request[Any, Any, Any], services: Services) -> Response[Any] | Template:
-        form = await request.form()
-        try:
-            subject = _subject(form)
-        except register.SubjectError:
-            return _page(request, services, HTTP_400_BAD_REQUEST, problem="privacy_one_of")
+        form, subject = await _posted(request)
+        if subject is None:
+            return _unnamed(request, services)
         data = await anyio.to_thread.run_sync(lambda: register.extract(services.engine, subject))
         if not register.holds_anything(data):
             return _page(request, services, HTTP_404_NOT_FOUND, subject=subject, nothing=True)
@@ -161,11 +161,9 @@ class PrivacyPages(Controller):
 
     @post("/erase", status_code=200)
     async def erase(self, request: Request[Any, Any, Any], services: Services) -> Template:
-        form = await request.form()
-        try:
-            subject = _subject(form)
-        except register.SubjectError:
-            return _page(request, services, HTTP_400_BAD_REQUEST, problem="privacy_one_of")
+        form, subject = await _posted(request)
+        if subject is None:
+            return _unnamed(request, services)
         reason = str(form.get("reason") or "").strip()
         if form.get("confirm") != "yes" or not reason:
             return _page(
@@ -181,7 +179,7 @@ class PrivacyPages(Controller):
                     services.settings,
                     subject,
                     schedule,
-                    actor=_actor(request),
+                    actor=request_actor(request, "staff"),
                     reason=reason,
                     prefect=False,
                 )

@@ -8,7 +8,6 @@ the digest arrive exactly once. A Prefect test harness server records the flow r
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -221,13 +220,20 @@ def test_a_crashed_senders_claim_runs_out_and_another_sends_once(
             engine,
             claims.AGENDAS,
             {"forum_key": "losningsforum", "meeting_day": date(2026, 12, 1)},
-            lease=timedelta(seconds=3),
+            lease=timedelta(minutes=10),
             owner="dead-worker/1",
         )
         assert crashed is not None
         _race(settings, runners=2)
         assert _subjects(sink) == Counter({IT_DIRECTOR: 1}), "the held agenda waits for its claim to run out"
-        time.sleep(3.5)
+        # the claim runs out: moved into the past rather than waited for, so that on a busy machine
+        # it cannot run out during the first looks already
+        with Session(engine) as session:
+            held = session.get(AgendaDispatch, crashed.row_id)
+            assert held is not None
+            held.claim_until = datetime.now(UTC) - timedelta(seconds=1)
+            session.add(held)
+            session.commit()
         _race(settings, runners=2)
         assert _subjects(sink) == Counter({IT_DIRECTOR: 1, LOSNINGSFORUM: 1})
         agendas, _ = _rows(settings)

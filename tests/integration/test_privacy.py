@@ -163,13 +163,34 @@ def _leaks(world: World, secrets: tuple[str, ...] = SECRETS) -> list[str]:
     for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True):
         text = f"{doc} {meta}".lower()
         found += [f"chroma: {s}" for s in secrets if s.lower() in text]
-    for key, doc in world.similarity.search_engine.documents.items():
-        found += [f"memory {key}: {s}" for s in secrets if s.lower() in doc.text.lower()]
+    for key, held in world.similarity.search_engine.documents.items():
+        found += [f"memory {key}: {s}" for s in secrets if s.lower() in held.text.lower()]
     return found
 
 
 def _index_keys(world: World) -> set[str]:
     return set(world.index._col().get()["ids"])
+
+
+def _erase(
+    world: World,
+    subject: register.Subject | None = None,
+    schedule: Schedule | None = None,
+    *,
+    actor: str = "t",
+    reason: str | None = None,
+) -> erasure.Plan:
+    """Erase as the staff page does (Prefect's runs left to a job loop); Karin by default."""
+    return erasure.carry_out(
+        world.engine,
+        world.similarity,
+        world.settings,
+        subject or register.Subject.of(email=EMAIL),
+        schedule or world.schedule,
+        actor=actor,
+        reason=reason,
+        prefect=False,
+    )
 
 
 @pytest.fixture
@@ -233,15 +254,11 @@ def test_erase_a_person_leaves_nothing_and_the_other_person_untouched(world: Wor
             select(Submission).where(col(Submission.reference) == world.refs["archive"])
         ).one()
     value = EMAIL if how == "email" else f"Karin {SURNAME}"
-    plan = erasure.carry_out(
-        world.engine,
-        world.similarity,
-        world.settings,
+    plan = _erase(
+        world,
         register.Subject.of(**{how: value}),
-        world.schedule,
         actor="dpo@kommun.se",
         reason=f"Begäran från Karin {SURNAME}, KS 2026/17",
-        prefect=False,
     )
     assert [p.action for p in plan.submissions] == ["delete", "delete"], "undecided items are deleted"
     assert plan.counts["account_deleted"] == 1 and plan.counts["login_attempt_deleted"] == 1
@@ -274,16 +291,7 @@ def test_erase_a_person_leaves_nothing_and_the_other_person_untouched(world: Wor
 def test_erase_by_reference_takes_only_that_submission(world: World) -> None:
     _populate(world)
     subject = register.Subject.of(reference=world.refs["parking"])
-    erasure.carry_out(
-        world.engine,
-        world.similarity,
-        world.settings,
-        subject,
-        world.schedule,
-        actor="t",
-        reason=None,
-        prefect=False,
-    )
+    _erase(world, subject)
     assert _submission(world, world.refs["parking"]) is None
     rooms = _submission(world, world.refs["rooms"])
     assert rooms is not None and rooms.submitter_email == EMAIL, "her other idea stays"
@@ -311,16 +319,7 @@ def test_a_decided_item_is_anonymised_and_kept_an_undecided_one_deleted(world: W
             )
         )
         session.commit()
-    plan = erasure.carry_out(
-        world.engine,
-        world.similarity,
-        world.settings,
-        register.Subject.of(email=EMAIL),
-        world.schedule,
-        actor="t",
-        reason=None,
-        prefect=False,
-    )
+    plan = _erase(world)
     assert {p.reference: (p.action, p.rule) for p in plan.submissions} == {
         world.refs["parking"]: ("anonymise", "erase-decided"),
         world.refs["rooms"]: ("delete", "erase-undecided"),
@@ -385,16 +384,7 @@ def test_erasure_while_triage_embeds_the_old_text_recreates_nothing(
             outcome["error"] = exc
 
     def erase() -> None:
-        outcome["plan"] = erasure.carry_out(
-            world.engine,
-            world.similarity,
-            world.settings,
-            register.Subject.of(reference=parking.reference),
-            schedule,
-            actor="t",
-            reason=None,
-            prefect=False,
-        )
+        outcome["plan"] = _erase(world, register.Subject.of(reference=parking.reference), schedule=schedule)
 
     embedder.armed = True
     runner = threading.Thread(target=triage)
@@ -428,16 +418,7 @@ def test_erasure_while_triage_embeds_the_old_text_recreates_nothing(
 
 def test_erase_then_reindex_brings_nothing_back(world: World) -> None:
     _populate(world)
-    erasure.carry_out(
-        world.engine,
-        world.similarity,
-        world.settings,
-        register.Subject.of(email=EMAIL),
-        world.schedule,
-        actor="t",
-        reason=None,
-        prefect=False,
-    )
+    _erase(world)
     fresh = SimilarityService.with_parts(world.engine, FakeEmbedder(), world.index, world.settings.similarity)
     fresh.rebuild()
     assert _index_keys(world) == {submission_key(world.refs["archive"])}
@@ -549,21 +530,14 @@ def test_audit_events_are_anonymised_after_three_years(world: World) -> None:
 
 def test_a_restore_erases_again_what_was_erased_after_the_backup(world: World, tmp_path: Path) -> None:
     _populate(world)
-    manifest = backup.backup(world.engine, tmp_path / "backup")
-    assert manifest.database == world.engine.dialect.name
-    with pytest.raises(backup.BackupError, match="not empty"):
-        backup.backup(world.engine, tmp_path / "backup")
-    erasure.carry_out(
-        world.engine,
-        world.similarity,
-        world.settings,
-        register.Subject.of(email=EMAIL),
-        world.schedule,
-        actor="t",
-        reason=None,
-        prefect=False,
-    )
-    result = backup.restore(world.engine, tmp_path / "backup", world.schedule)
+    folder = tmp_path / "backups"
+    made = backup.backup(world.engine, folder, world.schedule.backup_days())
+    assert made.manifest.database == world.engine.dialect.name and made.path.parent == folder
+    with pytest.raises(backup.BackupError, match="is a backup itself"):
+        backup.backup(world.engine, made.path)
+    _erase(world)
+    result = backup.restore(world.engine, folder, world.schedule)  # the newest backup in the folder
+    assert result["backup"] == str(made.path)
     assert result["erasures_carried"] == 1 and result["reapplied"] >= 2
     world.similarity.rebuild()
     assert _leaks(world) == []
@@ -571,3 +545,16 @@ def test_a_restore_erases_again_what_was_erased_after_the_backup(world: World, t
     assert archive is not None and archive.raw_text == ARCHIVE, "the rest of the backup is back"
     with Session(world.engine) as session:
         assert len(session.exec(select(Erasure)).all()) == 1
+
+
+def test_backups_age_out_by_the_schedule(world: World, tmp_path: Path) -> None:
+    folder = tmp_path / "backups"
+    (folder / "notes").mkdir(parents=True)  # not a backup: never touched
+    days = world.schedule.backup_days()
+    assert days == 35
+    old = backup.backup(world.engine, folder, days, now=T0)
+    kept = backup.backup(world.engine, folder, days, now=T0 + timedelta(days=days - 1))
+    assert kept.pruned == [] and old.path.is_dir()
+    newest = backup.backup(world.engine, folder, days, now=T0 + timedelta(days=days, minutes=1))
+    assert newest.pruned == [old.path] and not old.path.exists()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["notes", kept.path.name, newest.path.name])

@@ -104,9 +104,14 @@ def test_a_person_erased_from_a_fresh_data_directory_is_in_no_file(tmp_path: Pat
     reindexed = cli(["reindex"], env)
     assert reindexed.returncode == 0, reindexed.stderr
     assert _files_holding(data, SECRETS) == []
-    backed = cli(["backup", str(tmp_path / "backup")], env)
+    backed = cli(["backup", str(tmp_path / "backups"), "--json"], env)
     assert backed.returncode == 0, backed.stderr
-    assert _files_holding(tmp_path / "backup", SECRETS) == []
+    assert Path(json.loads(backed.stdout)["path"]).parent == tmp_path / "backups"
+    assert _files_holding(tmp_path / "backups", SECRETS) == []
+    restored = cli(["restore", str(tmp_path / "backups"), "--yes", "--json"], env)
+    assert restored.returncode == 0, restored.stderr
+    assert json.loads(restored.stdout)["indexed"] >= 1
+    assert _files_holding(data, SECRETS) == []
     dry = cli(["privacy", "cull", "--dry-run", "--json"], env)
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout)["dry_run"] is True

@@ -23,6 +23,7 @@ def test_the_shipped_schedule_covers_every_record_and_names_its_sources() -> Non
     assert SHIPPED.erasure_rule(decided=True, closed=False).action == "anonymise"
     assert SHIPPED.erasure_rule(decided=False, closed=True).action == "delete"
     assert SHIPPED.rules_for(Record.INDEX) == [], "the index follows the submission by default (keep)"
+    assert SHIPPED.backup_days() == 35
 
 
 def test_a_rule_counts_from_its_event() -> None:

@@ -15,8 +15,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND
 
 from intake.services import apikeys
-from intake.web.auth.sessions import Principal
-from intake.web.auth.views import language_template, page_texts
+from intake.web.auth.views import language_template, page_texts, request_actor
 from intake.web.state import AppServices, Services
 
 SV: dict[str, str] = {
@@ -82,11 +81,6 @@ def _page(
     return language_template(request, lang, "admin/apikeys.html", context, status_code=status_code)
 
 
-def _actor(request: Request[Any, Any, Any]) -> str:
-    principal: Principal | None = request.scope.get("user")
-    return principal.email if principal else "admin"
-
-
 class ApiKeyPages(Controller):
     """Admin only (the route policy): list, add and revoke API keys."""
 
@@ -104,7 +98,7 @@ class ApiKeyPages(Controller):
         scopes = [str(s) for s in form.getall("scope", [])]
         try:
             made = await anyio.to_thread.run_sync(
-                lambda: apikeys.add(services.engine, name, scopes, created_by=_actor(request))
+                lambda: apikeys.add(services.engine, name, scopes, created_by=request_actor(request, "admin"))
             )
         except apikeys.ApiKeyProblem as exc:
             problem = str(exc)
@@ -119,7 +113,7 @@ class ApiKeyPages(Controller):
     ) -> Redirect | Template:
         try:
             await anyio.to_thread.run_sync(
-                lambda: apikeys.revoke(services.engine, prefix, by=_actor(request))
+                lambda: apikeys.revoke(services.engine, prefix, by=request_actor(request, "admin"))
             )
         except apikeys.ApiKeyProblem as exc:
             problem = str(exc)

@@ -77,6 +77,12 @@ def safe_next(value: str | None) -> str | None:
     return value
 
 
+def request_actor(request: Request[Any, Any, Any], fallback: str) -> str:
+    """Who made the request, for the audit trail: the logged-in person's address, else `fallback`."""
+    principal: Principal | None = request.scope.get("user")
+    return principal.email if principal else fallback
+
+
 def landing(principal: Principal) -> str:
     """Where a person goes after logging in when no page was asked for."""
     return "/review/" if allowed(access_for("GET", "/review"), principal) and principal.role in STAFF else "/"
