@@ -107,7 +107,25 @@ def stop_local_server() -> None:
     `stop()` calls on Prefect's one server object can leave its process running (the second finds
     the first has just cleared the process handle, and fails before killing it).
     """
+    from prefect.logging.handlers import APILogHandler
     from prefect.server.api.server import SubprocessASGIServer
 
     with _stopping:
-        SubprocessASGIServer().stop()
+        # Send the runs' last log lines while the server is up; its own "stopping" line must not
+        # go to the API it stops (Prefect would print "Error logging to API" at exit).
+        APILogHandler().flush()
+        logger = logging.getLogger("prefect")
+        quiet = _NotToApi()
+        logger.addFilter(quiet)
+        try:
+            SubprocessASGIServer().stop()
+        finally:
+            logger.removeFilter(quiet)
+
+
+class _NotToApi(logging.Filter):
+    """Mark records so that Prefect's API handler skips them (`send_to_api`), others keep them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.send_to_api = False
+        return True

@@ -43,6 +43,8 @@ from intake.models import (
 from intake.privacy import mask
 from intake.services.similarity import submission_key
 
+ANONYMISED_AT = "anonymised_at"
+"""The key an anonymised draft keeps in place of its masking map, so that it is anonymised once."""
 ANONYMISED = "anonymiserad"
 """What replaces a person's name or address where a value must stay (an audit actor, a mail sender)."""
 
@@ -156,7 +158,7 @@ def anonymise_submission(
     counts["inbound_mail_anonymised"] = len(mails)
     draft = session.exec(select(Draft).where(col(Draft.submission_id) == submission.id)).first()
     if draft is not None:
-        anonymise_draft(draft, names)
+        anonymise_draft(draft, names, now)
         session.add(draft)
         counts["draft_anonymised"] = 1
     counts["gap_question_anonymised"] = anonymise_questions(session, submission.id, names)
@@ -208,9 +210,9 @@ def remove_from_index(session: Session, references: Iterable[str], now: datetime
         session.add(row)
 
 
-def anonymise_draft(draft: Draft, names: Sequence[str]) -> None:
-    """Drop the masking map (the originals) and scrub the draft's words."""
-    draft.redaction = {}
+def anonymise_draft(draft: Draft, names: Sequence[str], now: datetime) -> None:
+    """Drop the masking map (the originals) and scrub the draft's words; mark it done."""
+    draft.redaction = {ANONYMISED_AT: now.isoformat()}
     draft.content = scrub_json(draft.content, names)
     draft.gaps = scrub_json(draft.gaps, names)
     draft.masked_text = scrub(draft.masked_text, names) or ""

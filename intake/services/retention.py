@@ -147,21 +147,25 @@ def _drafts(
     drafts = session.exec(select(Draft).where(col(Draft.submission_id).in_(ids))).all() if ids else []
     changed = 0
     for draft in drafts:
-        if rule.record == Record.MASKING_MAP or rule.action == Action.ANONYMISE:
-            if not draft.redaction:
-                continue  # done before: anonymised drafts have no map
+        if rule.record == Record.MASKING_MAP:
+            if not draft.redaction.get("spans"):
+                continue  # culled before, or the draft is anonymised
+            changed += 1
+            if not dry:
+                draft.redaction = {}
+                session.add(draft)
+        elif rule.action == Action.ANONYMISE:
+            if personal_data.ANONYMISED_AT in draft.redaction:
+                continue
             changed += 1
             if dry:
                 continue
-            if rule.record == Record.MASKING_MAP:
-                draft.redaction = {}
-            else:
-                submission = session.get(Submission, draft.submission_id)
-                assert submission is not None
-                names = personal_data.person_names(
-                    submission, personal_data.mails_of(session, draft.submission_id)
-                )
-                personal_data.anonymise_draft(draft, names)
+            submission = session.get(Submission, draft.submission_id)
+            assert submission is not None
+            names = personal_data.person_names(
+                submission, personal_data.mails_of(session, draft.submission_id)
+            )
+            personal_data.anonymise_draft(draft, names, now)
             session.add(draft)
         else:
             changed += 1
