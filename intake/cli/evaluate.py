@@ -312,6 +312,77 @@ def fit_command(ctx: CliContext, file: Path, out: Path) -> None:
         )
 
 
+@evaluate.command("portfolio")
+@click.option(
+    "--portfolio",
+    "portfolio_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The portfolio (CSV or XLSX in the excerpt's format), imported as `portfolio import` does.",
+)
+@click.option(
+    "--queries",
+    "queries_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Tab-separated `expected<TAB>query` lines: the Nr each idea belongs to, or none.",
+)
+@click.option("--json", "as_json", is_flag=True, help="The figures as one JSON object.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Embedding cache.")
+@click.option("--no-cache", is_flag=True, help="Embed everything again.")
+@pass_ctx
+def portfolio_command(
+    ctx: CliContext,
+    portfolio_file: Path,
+    queries_file: Path,
+    as_json: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
+) -> None:
+    """Score the service's portfolio matching: top-1, flag precision and recall, `none` ideas flagged.
+
+    Without --json a table per idea follows the figures: expected, the first item and its score,
+    what was flagged. The portfolio goes into a scratch database; nothing is left behind.
+    """
+    from intake.cli.remind import _process
+    from intake.portfolio import PortfolioFileError
+    from intake.services.portfolio_eval import QueriesFileError, evaluate_portfolio, read_queries
+    from retrieval.embedders import embedder_from_config
+    from retrieval.evaluation import CachingEmbedder, DiskEmbeddingCache, NumpyVectorIndex
+
+    try:
+        queries = read_queries(queries_file)
+    except QueriesFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    e = ctx.settings.embedding
+    base = embedder_from_config(e.backend, e.model, e.device, e.batch_size)
+    cache = _cache_root(ctx, cache_dir, no_cache)
+    embedder = CachingEmbedder(base, DiskEmbeddingCache(cache, base.model_id) if cache is not None else None)
+    try:
+        evaluation = evaluate_portfolio(
+            ctx.settings, _process(ctx), portfolio_file, queries, embedder, NumpyVectorIndex()
+        )
+    except (PortfolioFileError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    figures = evaluation.figures()
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    click.echo(f"{portfolio_file.name} ({figures['portfolio_items']} items), {queries_file.name}:")
+    for key in ("top1", "flag_precision", "flag_recall", "none_flagged", "answered", "none_queries"):
+        click.echo(f"  {key:<16} {_format(figures[key])}")
+    click.echo(f"  {'flag_threshold':<16} {figures['flag_threshold']}")
+    click.echo("")
+    click.echo(f"{'line':>5}  {'expected':<12} {'first':<8} {'score':>6}  {'flagged':<14} idea")
+    for r in evaluation.results:
+        first, score = r.ranked[0] if r.ranked else ("-", 0.0)
+        mark = "ok" if (r.top1_right or (not r.query.expected and not r.flagged)) else "MISS"
+        expected = ",".join(r.query.expected) or "none"
+        flagged = ",".join(r.flagged) or "-"
+        row = f"{r.query.line:>5}  {expected:<12} {first:<8} {score:>6.3f}  {flagged:<14} {mark:<4}"
+        click.echo(f"{row} {r.query.text[:60]}")
+
+
 def register(main: click.Group) -> None:
     """Add the `eval` group to the CLI."""
     main.add_command(evaluate)
