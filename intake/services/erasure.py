@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -153,8 +154,13 @@ def preview(engine: Engine, subject: Subject, schedule: Schedule) -> Plan:
 
 def subject_hash(engine: Engine, address: str) -> str:
     """Return the keyed hash of an address: lets a restore find the person again, names no one."""
+    return _hasher(engine)(address)
+
+
+def _hasher(engine: Engine) -> Callable[[str], str]:
+    """Return the keyed hash with the key read once (a restore hashes every address it holds)."""
     key = shared_secret(engine, HASH_SECRET).encode("ascii")
-    return hmac.new(key, address.strip().lower().encode("utf-8"), hashlib.sha256).hexdigest()
+    return lambda address: hmac.new(key, address.strip().lower().encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def erase(
@@ -377,11 +383,8 @@ def reapply(engine: Engine, schedule: Schedule, *, now: datetime | None = None) 
         for e in ledger:
             if e.subject_hash:
                 erased_at[e.subject_hash] = max(e.at, erased_at.get(e.subject_hash, e.at))
-        people = {
-            a: erased_at[h]
-            for a in _addresses(session)
-            if erased_at and (h := subject_hash(engine, a)) in erased_at
-        }
+        hashed = _hasher(engine) if erased_at else None
+        people = {a: erased_at[h] for a in _addresses(session) if hashed and (h := hashed(a)) in erased_at}
     with session_scope(engine) as session:
         for entry in ledger:
             actions = entry.counts.get("actions", {})
