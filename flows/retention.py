@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from flows.periodic import Periodic, PeriodicContext, bound, current
@@ -66,9 +67,17 @@ def apply_flow_run_rule(schedule: Schedule, now: datetime, report: retention.Cul
 
 
 def scrub(context: PeriodicContext, report: retention.CullReport) -> Scrubbed:
-    """Take what left SQL out of this process's index, compact the index and vacuum the database."""
+    """Take what left SQL out of this process's index and compact it; empty the database's WAL.
+
+    The index is rewritten only when documents left it or changed (culled login attempts leave it
+    alone); culled rows are zeroed by `secure_delete`, so the database is checkpointed, not vacuumed.
+    """
     if not report.total_changed():
         return Scrubbed(False, False)
+    settings = context.settings
+    database = scrubbing.database(context.engine, vacuum=False)
+    if not (report.removed or report.reindex):
+        return Scrubbed(False, database)
     similarity = context.similarity
     try:
         if report.removed:
@@ -76,9 +85,8 @@ def scrub(context: PeriodicContext, report: retention.CullReport) -> Scrubbed:
         similarity.sync()
     except SimilarityUnavailable as exc:
         log.warning("index not updated now; every process follows at its next sync: %s", exc)
-    settings = context.settings
     index = scrubbing.index(similarity, None if settings.index.url else settings.chroma_path)
-    return Scrubbed(index, scrubbing.database(context.engine))
+    return Scrubbed(index, database)
 
 
 # --- the flow ------------------------------------------------------------------------------------
@@ -131,12 +139,18 @@ def privacy_cull(day: date, now: datetime, by_hand: bool = False) -> dict[str, A
     held = None if by_hand else claim_day_task(day)
     if held is None and not by_hand:
         return {"day": day.isoformat(), "outcome": "taken"}
+    # what a run can meet and leave for a later look: the database, the index, Prefect's API
+    passing: tuple[type[BaseException], ...] = (
+        SQLAlchemyError,
+        SimilarityUnavailable,
+        *scrubbing.prefect_errors(),
+    )
     try:
         report = apply_task(now)
         report = flow_runs_task(now, report)
         scrubbed = scrub_task(report)
         record_task(report, held)
-    except Exception as exc:  # noqa: BLE001  # recorded in the row; a later look tries again
+    except passing as exc:  # recorded in the row; a later look tries again
         if held is not None:
             claims.failed(current().engine, held, f"{type(exc).__name__}: {exc}")
         log.warning("culling of %s failed, tried again later: %s", day, exc)
@@ -153,8 +167,7 @@ def run(context: PeriodicContext, now: datetime) -> dict[str, Any] | None:
     Every look also deletes the Prefect runs that erasures made outside a Prefect context (a
     staff page) left pending: this runs in a job loop, where Prefect's API is at hand.
     """
-    if erasure.pending_purges(context.engine):
-        erasure.purge_flow_runs(context.engine)
+    erasure.purge_flow_runs(context.engine)
     day = local_day(context.process, now)
     if now < due_moment(context, day) or finished(context, day):
         return None

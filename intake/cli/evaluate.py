@@ -26,7 +26,7 @@ import click
 from intake.cli._context import CliContext, pass_ctx
 
 if TYPE_CHECKING:
-    from retrieval.evaluation import Result, Scorer
+    from retrieval.evaluation import CachingEmbedder, Result, Scorer
 
 PAIR_COLUMNS = ("spearman", "f1_at_threshold", "best_f1", "best_threshold")
 GROUP_COLUMNS = (
@@ -47,6 +47,16 @@ def _cache_root(ctx: CliContext, cache_dir: Path | None, no_cache: bool) -> Path
     return cache_dir if cache_dir is not None else ctx.settings.data_dir / "cache" / "embeddings"
 
 
+def _cached_embedder(ctx: CliContext, cache: Path | None) -> CachingEmbedder:
+    """The configured embedder, its vectors read from and written to `cache` when given."""
+    from retrieval.embedders import embedder_from_config
+    from retrieval.evaluation import CachingEmbedder, DiskEmbeddingCache
+
+    e = ctx.settings.embedding
+    base = embedder_from_config(e.backend, e.model, e.device, e.batch_size)
+    return CachingEmbedder(base, DiskEmbeddingCache(cache, base.model_id) if cache is not None else None)
+
+
 @contextmanager
 def _scorers(
     ctx: CliContext, names: list[str], pg_url: str, lang: str, cache: Path | None = None
@@ -56,12 +66,9 @@ def _scorers(
     With `cache`, the embedder's vectors are read from and written to that directory.
     """
     from intake.services.similarity import score_model_for
-    from retrieval.embedders import embedder_from_config
     from retrieval.evaluation import (
-        CachingEmbedder,
         DecidimScorer,
         DenseScorer,
-        DiskEmbeddingCache,
         FiderScorer,
         HybridScorer,
         LexicalScorer,
@@ -71,11 +78,9 @@ def _scorers(
     with ExitStack() as stack:
         scorers: list[Scorer] = []
         engine = None
-        e, sim = ctx.settings.embedding, ctx.settings.similarity
+        sim = ctx.settings.similarity
         # one embedder for every method that needs it: the model loads once per run
-        base = embedder_from_config(e.backend, e.model, e.device, e.batch_size)
-        disk = DiskEmbeddingCache(cache, base.model_id) if cache is not None else None
-        embedder = CachingEmbedder(base, disk)
+        embedder = _cached_embedder(ctx, cache)
         try:
             model = score_model_for(sim, embedder)
         except ValueError as exc:
@@ -347,17 +352,13 @@ def portfolio_command(
     from intake.cli.remind import _process
     from intake.portfolio import PortfolioFileError
     from intake.services.portfolio_eval import QueriesFileError, evaluate_portfolio, read_queries
-    from retrieval.embedders import embedder_from_config
-    from retrieval.evaluation import CachingEmbedder, DiskEmbeddingCache, NumpyVectorIndex
+    from retrieval.evaluation import NumpyVectorIndex
 
     try:
         queries = read_queries(queries_file)
     except QueriesFileError as exc:
         raise click.ClickException(str(exc)) from exc
-    e = ctx.settings.embedding
-    base = embedder_from_config(e.backend, e.model, e.device, e.batch_size)
-    cache = _cache_root(ctx, cache_dir, no_cache)
-    embedder = CachingEmbedder(base, DiskEmbeddingCache(cache, base.model_id) if cache is not None else None)
+    embedder = _cached_embedder(ctx, _cache_root(ctx, cache_dir, no_cache))
     try:
         evaluation = evaluate_portfolio(
             ctx.settings, _process(ctx), portfolio_file, queries, embedder, NumpyVectorIndex()

@@ -40,7 +40,6 @@ from intake.models import (
     Erasure,
     GapQuestion,
     InboundMail,
-    Job,
     LoginAttempt,
     MailAckCount,
     ReminderDigest,
@@ -171,7 +170,6 @@ def erase(
     actor: str,
     reason: str | None,
     now: datetime | None = None,
-    flow_runs: list[str] | None = None,
 ) -> Plan:
     """Erase the subject's records in one transaction; return what was done, with the ledger id.
 
@@ -189,12 +187,14 @@ def erase(
         if not plan.submissions and not any(plan.counts.values()):
             raise NothingToErase("the service holds nothing about this person")
         counts: dict[str, int] = {}
+        flow_runs: list[str] = []
         names: list[str] = personal_data.identifiers(address, subject.name)
         for planned in plan.submissions:
             submission = session.exec(
                 select(Submission).where(col(Submission.reference) == planned.reference)
             ).one()
             names = personal_data.identifiers(*names, *personal_data.person_names(submission))
+            flow_runs.append(f"triage-{submission.id}")  # the triage flow's run name
             if planned.action == "anonymise":
                 done = personal_data.anonymise_submission(session, submission, now)
             else:
@@ -212,7 +212,7 @@ def erase(
             references=[p.reference for p in plan.submissions],
             subject_hash=hashed,
             counts=counts | {"actions": {p.reference: p.action for p in plan.submissions}},
-            pending_flow_runs=flow_runs or [],
+            pending_flow_runs=flow_runs,
         )
         session.add(ledger)
         session.flush()
@@ -300,14 +300,6 @@ def _rows(session: Session, statement: Any) -> int:
     return int(session.exec(statement).rowcount)
 
 
-def flow_run_names(engine: Engine, references: list[str]) -> list[str]:
-    """Return the names of the Prefect flow runs that triaged these submissions (`triage-<id>`)."""
-    with Session(engine) as session:
-        ids = session.exec(select(Submission.id).where(col(Submission.reference).in_(references))).all()
-        job_ids = session.exec(select(Job.submission_id).where(col(Job.submission_id).in_(ids))).all()
-    return [f"triage-{i}" for i in {*ids, *job_ids} if i is not None]
-
-
 def carry_out(
     engine: Engine,
     similarity: SimilarityService,
@@ -321,16 +313,14 @@ def carry_out(
 ) -> Plan:
     """Erase in SQL, then in the index, the files and Prefect's store; return what was done.
 
-    `prefect=False` leaves Prefect's runs of the items to the next periodic tick of a job loop
-    (`purge_flow_runs`), for callers outside a Prefect context (a web request).
+    `prefect=False` leaves Prefect's runs of the items (recorded in the ledger) to the next
+    periodic tick of a job loop (`purge_flow_runs`), for callers outside a Prefect context (a
+    web request).
 
     Raises:
         NothingToErase: the service holds nothing about the subject.
     """
-    with Session(engine) as session:
-        found = register.submissions_of(session, subject)
-    runs = flow_run_names(engine, [s.reference for s in found])
-    plan = erase(engine, subject, schedule, actor=actor, reason=reason, flow_runs=runs)
+    plan = erase(engine, subject, schedule, actor=actor, reason=reason)
     deleted = [p.reference for p in plan.submissions if p.action == "delete"]
     try:
         if deleted:
@@ -345,24 +335,18 @@ def carry_out(
     return plan
 
 
-def _pending(engine: Engine) -> list[Erasure]:
-    with Session(engine) as session:
-        return [e for e in session.exec(select(Erasure)) if e.pending_flow_runs]
-
-
-def pending_purges(engine: Engine) -> bool:
-    """Whether an erasure still has Prefect flow runs to delete (erasures are few: read them all)."""
-    return bool(_pending(engine))
-
-
 def purge_flow_runs(engine: Engine) -> int:
-    """Delete the Prefect flow runs erasures left pending; return how many (Prefect down: 0, kept)."""
-    pending = _pending(engine)
+    """Delete the Prefect flow runs erasures left pending; return how many (Prefect down: 0, kept).
+
+    Erasures are few, so every one is read; with nothing pending, Prefect is not called.
+    """
+    with Session(engine) as session:
+        pending = [e for e in session.exec(select(Erasure)) if e.pending_flow_runs]
     deleted = 0
     for entry in pending:
         try:
             deleted += scrubbing.flow_runs(names=entry.pending_flow_runs)
-        except Exception as exc:  # noqa: BLE001  # Prefect down: kept pending, tried at the next tick
+        except scrubbing.prefect_errors() as exc:  # Prefect down: kept pending, tried at the next tick
             log.warning("Prefect's flow runs of erasure %s not deleted now: %s", entry.id, exc)
             continue
         with session_scope(engine) as session:

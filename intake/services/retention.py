@@ -363,7 +363,7 @@ def cull(
                 report.counts[rule.id] = HANDLERS[rule.record](session, rule, schedule, now, dry_run, report)
                 if dry_run:
                     session.rollback()
-        except Exception:  # one broken rule must not keep the others from running
+        except sa.exc.SQLAlchemyError:  # one rule's database error must not keep the others from running
             log.exception("retention rule %s failed; the others ran", rule.id)
             report.counts[rule.id] = -1
     return report

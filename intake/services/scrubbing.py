@@ -40,8 +40,11 @@ CHECKPOINT_TRIES = 20
 """Tries to truncate the WAL while readers of other processes hold an old snapshot (0.5 s apart)."""
 
 
-def database(engine: Engine) -> bool:
-    """Vacuum the SQLite database and empty its WAL; False on PostgreSQL, or if the WAL stays.
+def database(engine: Engine, *, vacuum: bool = True) -> bool:
+    """Vacuum the SQLite database (`vacuum`) and empty its WAL; False on PostgreSQL, or if the WAL stays.
+
+    With `secure_delete` on, rows deleted now are zeroed as they go; the vacuum also clears free
+    pages left by deletions from before it was switched on (an erasure asks for it).
 
     The WAL holds page images written before the deletion until it is truncated, which a reader
     still holding an old snapshot (another process's request) prevents for a moment: tried again.
@@ -50,7 +53,8 @@ def database(engine: Engine) -> bool:
         return False
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(sa.text("PRAGMA secure_delete=ON"))
-        connection.execute(sa.text("VACUUM"))
+        if vacuum:
+            connection.execute(sa.text("VACUUM"))
         for _ in range(CHECKPOINT_TRIES):
             busy = connection.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)")).first()
             if busy is None or not busy[0]:
@@ -123,6 +127,14 @@ def orphaned_segments(chroma_path: Path) -> list[Path]:
         for p in chroma_path.iterdir()
         if p.is_dir() and _SEGMENT_FOLDER.match(p.name) and p.name not in live
     )
+
+
+def prefect_errors() -> tuple[type[BaseException], ...]:
+    """Return what Prefect's client raises when its API is down or refuses (imported when needed)."""
+    import httpx
+    from prefect.exceptions import PrefectException
+
+    return (httpx.HTTPError, PrefectException, OSError)
 
 
 def flow_runs(*, names: Sequence[str] = (), before: datetime | None = None) -> int:

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, col, select
 
 from flows import triage_steps
@@ -380,7 +381,7 @@ def test_erasure_while_triage_embeds_the_old_text_recreates_nothing(
     def triage() -> None:
         try:
             outcome["step"] = triage_steps.run_in_process(services, parking.id or 0)
-        except Exception as exc:  # the run may fail: the item is gone
+        except (LookupError, SQLAlchemyError) as exc:  # the run may fail: the item is gone
             outcome["error"] = exc
 
     def erase() -> None:
