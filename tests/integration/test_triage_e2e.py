@@ -229,6 +229,28 @@ def _running_job_of(engine: sa.Engine, pid: int) -> Job | None:
         ).first()
 
 
+def _wait_for_a_job_of(
+    stack: Stack,
+    worker: subprocess.Popen[bytes],
+    submitted: list[str],
+    name: str = "worker-1",
+    timeout: float = 300,
+) -> Job:
+    """Return the job `worker` is running, submitting one more item every 5 s while it holds none."""
+    started = next_item = time.monotonic()
+    while (job := _running_job_of(stack.engine, worker.pid)) is None:
+        now = time.monotonic()
+        if now - started > timeout or worker.poll() is not None:
+            log = (stack.tmp / f"{name}.log").read_text(errors="replace").splitlines()
+            tail = "\n".join(line for line in log if "HTTP Request" not in line)[-3000:]
+            raise AssertionError(f"{name} never took a job in {timeout:.0f} s; its log:\n{tail}")
+        if now >= next_item + 5 and len(submitted) < 40:
+            submitted.append(_submit(stack.base, 3 * ITEMS + len(submitted)))
+            next_item = now
+        time.sleep(0.05)
+    return job
+
+
 @pytest.mark.timeout(1800)
 def test_two_workers_triage_every_item_and_a_killed_worker_s_job_completes_once(tmp_path: Path) -> None:
     with _stack(tmp_path) as stack:
@@ -241,12 +263,11 @@ def _workers_and_a_crash(stack: Stack) -> None:
     stack.worker("worker-2")
     two, rate_two = _batch(stack, ITEMS, ITEMS)
 
-    # Kill the first worker in the middle of a flow run.
-    started = time.monotonic()
+    # Kill the first worker in the middle of a flow run. The second worker may drain a few items
+    # alone (on a busy machine the first can be in a periodic flow), so items keep coming, one
+    # every few seconds, until the first worker holds one.
     last = [_submit(stack.base, n) for n in range(2 * ITEMS, 2 * ITEMS + 4)]
-    while (victim := _running_job_of(stack.engine, first.pid)) is None:
-        assert time.monotonic() - started < 120, "the first worker never took a job"
-        time.sleep(0.05)
+    victim = _wait_for_a_job_of(stack, first, last)
     first.kill()
     first.wait()
     _wait_for_review(stack.engine, last, timeout=300)
