@@ -609,6 +609,14 @@ class Settings(BaseSettings):
             "anonymised). Empty: the one shipped with the package (`intake/data/retention.yaml`)."
         ),
     )
+    glossary_file: Path | None = Field(
+        default=None,
+        description=(
+            "YAML file with the glossary of the municipality's systems and terms that matching "
+            "uses. Empty: the copy staff edited on /glossary (`DATA_DIR/glossary.yaml`) if there is "
+            "one, else the one shipped with the package (`intake/data/glossary.yaml`)."
+        ),
+    )
     staff_directory_file: Path | None = Field(
         default=None,
         description="Text file with one full name a line (a staff directory); these names are masked too.",

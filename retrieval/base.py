@@ -131,3 +131,6 @@ class Match:
     parts: dict[str, float]
     shared_terms: list[str]
     reason: str
+    relevant: bool = True
+    """Whether the score reaches its model's relevance floor: below it, the document is shown to
+    no one as a suggestion (it may still be among a reviewer's candidates)."""

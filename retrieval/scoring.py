@@ -88,6 +88,16 @@ class ScoreModel:
     long_text: ScoreModel | None = None
     """The model for queries of at least `long_text_words` words; None: this one for every text."""
     long_text_words: int = 0
+    floor: float = 0.0
+    """The relevance floor: a score below it is not worth showing as a suggestion."""
+    across_languages: bool = False
+    """Across languages, let the lexical part take the dense part's value (see `_human`). Off for
+    long texts: logs and stack traces are misread as another language (19 of SeaMonkey's 1,076
+    reports as German), and the rule then lifted them above the real duplicates."""
+    kinds: Mapping[str, ScoreModel] = field(default_factory=dict)
+    """Models for documents of a kind (`portfolio`: an idea against an initiative's title and
+    description), used whatever the query's length; their flag point is mapped onto this model's
+    threshold, so that the service keeps one threshold."""
 
     def __post_init__(self) -> None:
         if set(self.weights) != set(self.calibrations):
@@ -98,14 +108,23 @@ class ScoreModel:
             raise ValueError("scale must be positive")
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError("threshold must lie in [0, 1]")
+        if not 0.0 <= self.floor <= self.threshold:
+            raise ValueError("the relevance floor must lie between 0 and the threshold")
         if self.long_text is not None and (self.long_text_words < 1 or self.long_text.long_text is not None):
             raise ValueError("a long-text model needs long_text_words >= 1 and no long-text model of its own")
+        if any(m.kinds or m.long_text is not None for m in self.kinds.values()):
+            raise ValueError("a model for a kind of document has no models of its own")
 
     def for_words(self, words: int) -> ScoreModel:
         """Return the model for a query of `words` words: `long_text` from its limit on, else this one."""
         if self.long_text is not None and words >= self.long_text_words:
             return self.long_text
         return self
+
+    def for_match(self, words: int, kind: str) -> ScoreModel:
+        """Return the model for a query of `words` words against a document of `kind`."""
+        model = self.kinds.get(kind)
+        return model if model is not None else self.for_words(words)
 
     def with_long_text_of(self, previous: ScoreModel) -> ScoreModel:
         """Return this model carrying `previous`'s long-text model, flagging where it flagged before.
@@ -128,7 +147,24 @@ class ScoreModel:
                 "re_anchored": f"from threshold {previous.threshold:g} to {self.threshold:g}",
             },
         )
-        return replace(self, long_text=moved, long_text_words=previous.long_text_words)
+        kinds = {
+            k: replace(
+                m,
+                intercept=round(m.intercept + (self.threshold - previous.threshold) * m.scale, 6),
+                threshold=self.threshold,
+            )
+            for k, m in previous.kinds.items()
+        }
+        floor = self.floor or previous.floor
+        across = self.across_languages or previous.across_languages
+        return replace(
+            self,
+            long_text=moved,
+            long_text_words=previous.long_text_words,
+            kinds=kinds,
+            floor=floor,
+            across_languages=across,
+        )
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -136,14 +172,36 @@ class ScoreModel:
         return tuple(sorted(self.weights))
 
     def calibrated(self, parts: Mapping[str, float]) -> dict[str, float]:
-        """Return each part on the [0, 1] scale, as it enters the sum (for reviewers' reasons)."""
+        """Return each part on [0, 1] as its calibration sees it (for reviewers' reasons).
+
+        Each calibration is divided by its own highest value: the sentence model's map to the
+        human 0-5 scale, a kind model's to a probability, and both read as "how alike, 0 to 1".
+        """
         return {
-            name: min(1.0, max(0.0, self.calibrations[name](parts[name]) / self.scale))
+            name: min(
+                1.0, max(0.0, self.calibrations[name](parts[name]) / (max(self.calibrations[name].ys) or 1.0))
+            )
             for name in self.weights
         }
 
-    def score(self, parts: Mapping[str, float]) -> float:
+    def _human(self, parts: Mapping[str, float], across: bool) -> dict[str, float]:
+        """Return each part on the human scale; across languages the letters count as the meaning.
+
+        Character n-grams have nothing to match between a Swedish and an English text, so across
+        languages the lexical part takes the dense part's calibrated value when that is higher
+        (names like "Heroma" are still shared letters): the score is then in effect the dense
+        part's, on the same scale and with the same threshold as within one language, instead of
+        a dense score dragged down by a lexical part of zero.
+        """
+        human = {n: self.calibrations[n](parts[n]) for n in self.weights}
+        if across and self.across_languages and "dense" in human and "lexical" in human:
+            human["lexical"] = max(human["lexical"], human["dense"])
+        return human
+
+    def score(self, parts: Mapping[str, float], *, across: bool = False) -> float:
         """Return the combined score of `parts`, using the fallback when one is missing.
+
+        `across`: the texts are in languages that letters cannot compare (`retrieval.language`).
 
         Raises:
             KeyError: a needed part is missing and there is no fallback that can do without it.
@@ -153,7 +211,8 @@ class ScoreModel:
                 missing = [n for n in self.weights if n not in parts]
                 raise KeyError(f"score model {self.name!r} needs the parts {missing}")
             return self.fallback.score(parts)
-        total = self.intercept + sum(w * self.calibrations[n](parts[n]) for n, w in self.weights.items())
+        human = self._human(parts, across)
+        total = self.intercept + sum(w * human[n] for n, w in self.weights.items())
         return min(1.0, max(0.0, total / self.scale))
 
     @classmethod
@@ -194,6 +253,9 @@ class ScoreModel:
             "symmetric": self.symmetric,
             "long_text": self.long_text.to_dict() if self.long_text else None,
             "long_text_words": self.long_text_words,
+            "floor": self.floor,
+            "across_languages": self.across_languages,
+            "kinds": {k: m.to_dict() for k, m in self.kinds.items()},
         }
 
     @classmethod
@@ -219,6 +281,9 @@ class ScoreModel:
                 symmetric=bool(data.get("symmetric", False)),
                 long_text=cls.from_dict(data["long_text"]) if data.get("long_text") else None,
                 long_text_words=int(data.get("long_text_words", 0)),
+                floor=float(data.get("floor", 0.0)),
+                across_languages=bool(data.get("across_languages", False)),
+                kinds={str(k): cls.from_dict(v) for k, v in (data.get("kinds") or {}).items()},
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not a score model: missing or malformed {exc}") from exc

@@ -28,6 +28,8 @@ from retrieval.base import (
     content_hash,
 )
 from retrieval.boilerplate import strip_boilerplate
+from retrieval.glossary import EMPTY, Glossary
+from retrieval.language import across, detect_language
 from retrieval.lexical import LexicalIndex, shared_passages, shared_terms
 from retrieval.scoring import ScoreModel, shipped_model
 
@@ -66,20 +68,37 @@ class SimilaritySearch:
         score_model: ScoreModel | None = None,
         *,
         clean: bool = True,
+        glossary: Glossary = EMPTY,
     ) -> None:
         self.embedder = embedder
         self.vector_index = vector_index
         self.lexical_index = lexical_index
         self.score_model = score_model or shipped_model(embedder.model_id) or DEFAULT_MODEL
         self.clean = clean
+        self.glossary = glossary
         self.documents: dict[str, Document] = {}
         self._vectors: dict[str, Vector] = {}
         self._hashes: dict[str, str] = {}
+        self._languages: dict[str, tuple[str, str | None]] = {}
         self._lock = threading.RLock()
 
-    def compared_text(self, text: str) -> str:
-        """Return the part of a text that is compared: boilerplate removed (see `boilerplate`)."""
+    def cleaned_text(self, text: str) -> str:
+        """Return a text without its boilerplate (see `boilerplate`): what the writer wrote."""
         return strip_boilerplate(text) if self.clean else text
+
+    def compared_text(self, text: str) -> str:
+        """Return what is compared of a text: the cleaned text with the line of every glossary
+        entry it mentions appended (see `glossary`)."""
+        return self.glossary.expand(self.cleaned_text(text))
+
+    def language_of(self, doc: Document) -> str | None:
+        """Return the language of a known document (detected once per text), None when unsure."""
+        known = self._languages.get(doc.key)
+        if known is not None and known[0] == doc.text:
+            return known[1]
+        language = detect_language(self.cleaned_text(doc.text))
+        self._languages[doc.key] = (doc.text, language)
+        return language
 
     def _hash(self, doc: Document) -> str:
         return content_hash(self.compared_text(doc.text), self.embedder.model_id)
@@ -182,6 +201,7 @@ class SimilaritySearch:
                 self.documents.pop(key, None)
                 self._vectors.pop(key, None)
                 self._hashes.pop(key, None)
+                self._languages.pop(key, None)
             self.lexical_index.remove(keys)
             self.vector_index.delete(keys)
 
@@ -213,6 +233,8 @@ class SimilaritySearch:
             for key in set(self._vectors) - known:
                 self._vectors.pop(key, None)
                 self._hashes.pop(key, None)
+            for key in set(self._languages) - known:
+                self._languages.pop(key, None)
             return UpsertResult(embedded, reused)
 
     def search(
@@ -234,15 +256,14 @@ class SimilaritySearch:
         """
         if not text.strip() or limit <= 0:
             return []
-        shown, text = text, self.compared_text(text)
+        query = _Query(self, text, "ranking")
         # Snapshots, so that a concurrent upsert or rebuild cannot change the dicts under us.
         documents, vectors = dict(self.documents), dict(self._vectors)
         excluded = set(exclude_keys)
         fetch = pool + len(excluded)
-        lexical_hits = dict(self.lexical_index.query(text, fetch, kinds))
-        model = self.score_model.for_words(len(text.split()))
-        query_vector = self._query_vector(text, model, "ranking")
+        lexical_hits = dict(self.lexical_index.query(query.compared, fetch, kinds))
         candidates = set(lexical_hits)
+        query_vector = query.vector(self.score_model.for_words(query.words).symmetric)
         if query_vector is not None:
             candidates.update(self._dense_candidates(query_vector, fetch, kinds, documents, vectors))
         candidates = {
@@ -251,9 +272,9 @@ class SimilaritySearch:
             if k in documents and (kinds is None or documents[k].kind in kinds)
         }
         missing = [k for k in candidates if k not in lexical_hits]
-        lexical = {**lexical_hits, **self.lexical_index.score(text, missing)}
+        lexical = {**lexical_hits, **self.lexical_index.score(query.compared, missing)}
         matches = [
-            self._match(shown, documents[k], lexical.get(k, 0.0), query_vector, vectors.get(k), False, model)
+            self._match(query, documents[k], lexical.get(k, 0.0), vectors.get(k), explain=False)
             for k in candidates
         ]
         matches.sort(key=lambda m: (-m.score, m.document.key))
@@ -261,9 +282,7 @@ class SimilaritySearch:
             return matches[:limit]
         # The shared words are the slow part: find them for the results only, not every candidate.
         return [
-            self._match(
-                shown, m.document, m.parts["lexical"], query_vector, vectors.get(m.document.key), True, model
-            )
+            self._match(query, m.document, m.parts["lexical"], vectors.get(m.document.key), explain=True)
             for m in matches[:limit]
         ]
 
@@ -277,30 +296,12 @@ class SimilaritySearch:
         wanted = [k for k in dict.fromkeys(keys) if k in documents]
         if not wanted or not text.strip():
             return {}
-        shown, text = text, self.compared_text(text)
-        lexical = self.lexical_index.score(text, wanted)
-        model = self.score_model.for_words(len(text.split()))
-        query_vector = self._query_vector(text, model, "scoring")
+        query = _Query(self, text, "scoring")
+        lexical = self.lexical_index.score(query.compared, wanted)
         return {
-            k: self._match(
-                shown, documents[k], lexical.get(k, 0.0), query_vector, vectors.get(k), explain, model
-            )
+            k: self._match(query, documents[k], lexical.get(k, 0.0), vectors.get(k), explain=explain)
             for k in wanted
         }
-
-    def _query_vector(self, text: str, model: ScoreModel, doing: str) -> Vector | None:
-        """Embed the (cleaned) query as `model` wants it; None when the embedder failed.
-
-        A symmetric model compares two documents: the query is embedded as a document too.
-        """
-        try:
-            if model.symmetric:
-                vector: Vector = self.embedder.embed_documents([text])[0]
-                return vector
-            return self.embedder.embed_query(text)
-        except EmbeddingError as exc:
-            log.warning("semantic part unavailable, %s by text only: %s", doing, exc)
-            return None
 
     def _dense_candidates(
         self,
@@ -322,40 +323,92 @@ class SimilaritySearch:
         return [keys[i] for i in order]
 
     def _match(
-        self,
-        text: str,
-        doc: Document,
-        lexical: float,
-        query_vector: Vector | None,
-        vector: Vector | None,
-        explain: bool = True,
-        model: ScoreModel | None = None,
+        self, query: _Query, doc: Document, lexical: float, vector: Vector | None, *, explain: bool
     ) -> Match:
+        text = query.shown
         terms = shared_terms(text, doc.text) if explain else []
         words = f"Gemensamma ord: {', '.join(terms)}." if terms else "Inga gemensamma ord."
         passages = shared_passages(text, doc.text) if explain else []
         if passages:
             words += " Gemensamma avsnitt: " + "; ".join(f"»{p}»" for p in passages) + "."
-        model = model or self.score_model
+        if explain:
+            words += "".join(f" {t.explanation}" for t in self.glossary.linking(text, doc.text))
+        model = self.score_model.for_match(query.words, doc.kind)
+        query_vector = query.vector(model.symmetric)
         if query_vector is None or vector is None:
             why = "modellen var inte tillgänglig" if query_vector is None else "ingen vektor ännu"
             parts = {"lexical": lexical}
+            score = model.score(parts)
             return Match(
                 document=doc,
-                score=model.score(parts),
+                score=score,
                 parts=parts,
                 shared_terms=terms,
                 reason=f"{words} Textlikhet {_swedish(lexical)}; semantisk likhet saknas ({why}).",
+                relevant=score >= model.floor,
             )
         parts = {"dense": float(np.dot(vector, query_vector)), "lexical": lexical}
+        other_language = across(query.language, self.language_of(doc))
         scaled = model.calibrated(parts)
+        note = " Olika språk: bedömd på innebörden." if other_language else ""
+        score = model.score(parts, across=other_language)
         return Match(
             document=doc,
-            score=model.score(parts),
+            score=score,
+            relevant=score >= model.floor,
             parts=parts,
             shared_terms=terms,
             reason=(
                 f"{words} Textlikhet {_swedish(scaled.get('lexical', lexical))}; "
-                f"semantisk likhet {_swedish(scaled.get('dense', parts['dense']))}."
+                f"semantisk likhet {_swedish(scaled.get('dense', parts['dense']))}.{note}"
             ),
         )
+
+
+class _Query:
+    """A text being matched: cleaned, compared, its language, and its vectors made once each.
+
+    A model for a kind of document may want the query embedded the other way (as a passage, or
+    with e5's `query: ` prefix) than the model that found the candidates; each way is embedded at
+    most once per query.
+    """
+
+    def __init__(self, search: SimilaritySearch, text: str, doing: str) -> None:
+        self._search = search
+        self._doing = doing
+        self.shown = text
+        cleaned = search.cleaned_text(text)
+        self.compared = search.glossary.expand(cleaned)
+        self.words = len(cleaned.split())
+        self._cleaned = cleaned
+        self._language: tuple[str | None] | None = None
+        self._vectors: dict[bool, Vector | None] = {}
+
+    @property
+    def language(self) -> str | None:
+        """Return the query's language, None when unsure (detected on first use)."""
+        if self._language is None:
+            self._language = (detect_language(self._cleaned),)
+        return self._language[0]
+
+    def vector(self, symmetric: bool) -> Vector | None:
+        """Return the query embedded as a passage (`symmetric`) or as a query; None when the model failed.
+
+        Once the model has failed for this query it is not asked again.
+        """
+        if symmetric in self._vectors:
+            return self._vectors[symmetric]
+        if any(v is None for v in self._vectors.values()):
+            return None
+        embedder = self._search.embedder
+        try:
+            vector: Vector | None = (
+                embedder.embed_documents([self.compared])[0]
+                if symmetric
+                else embedder.embed_query(self.compared)
+            )
+        except EmbeddingError as exc:
+            log.warning("semantic part unavailable, %s by text only: %s", self._doing, exc)
+            vector = None
+        self._vectors[symmetric] = vector
+        return vector

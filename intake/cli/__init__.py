@@ -39,6 +39,7 @@ def _register() -> None:
         demo,
         draft,
         evaluate,
+        glossary,
         jobs,
         mail,
         portfolio,
@@ -72,6 +73,7 @@ def _register() -> None:
         remind,
         privacy,
         backup,
+        glossary,
         mail,
         demo,
     ):

@@ -67,9 +67,13 @@ class CliContext:
     def similarity(self) -> SimilarityService:
         """Return the similarity service (loads the embedding model on first search)."""
         if self._similarity is None:
+            from intake.domain.glossary import GlossaryFileError
             from intake.services.similarity import SimilarityService
 
-            self._similarity = SimilarityService.from_settings(self.settings, self.engine)
+            try:
+                self._similarity = SimilarityService.from_settings(self.settings, self.engine)
+            except GlossaryFileError as exc:
+                raise click.ClickException(str(exc)) from exc
         return self._similarity
 
     @property

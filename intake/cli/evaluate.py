@@ -65,7 +65,8 @@ def _scorers(
 
     With `cache`, the embedder's vectors are read from and written to that directory.
     """
-    from intake.services.similarity import score_model_for
+    from intake.domain.glossary import GlossaryFileError
+    from intake.services.similarity import glossary_of, score_model_for
     from retrieval.evaluation import (
         DecidimScorer,
         DenseScorer,
@@ -83,7 +84,8 @@ def _scorers(
         embedder = _cached_embedder(ctx, cache)
         try:
             model = score_model_for(sim, embedder)
-        except ValueError as exc:
+            glossary = glossary_of(ctx.settings)
+        except (ValueError, GlossaryFileError) as exc:
             raise click.ClickException(str(exc)) from exc
         for name in names:
             if name in ("hybrid", "dense", "lexical"):
@@ -95,6 +97,7 @@ def _scorers(
                             sim.flag_threshold,
                             pool=sim.candidate_pool,
                             clean=sim.clean_boilerplate,
+                            glossary=glossary,
                         )
                     )
                 elif name == "dense":
@@ -382,6 +385,117 @@ def portfolio_command(
         flagged = ",".join(r.flagged) or "-"
         row = f"{r.query.line:>5}  {expected:<12} {first:<8} {score:>6.3f}  {flagged:<14} {mark:<4}"
         click.echo(f"{row} {r.query.text[:60]}")
+
+
+@evaluate.command("fit-portfolio")
+@click.option(
+    "--portfolio",
+    "portfolio_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The development portfolio (CSV or XLSX in the excerpt's format).",
+)
+@click.option(
+    "--queries",
+    "queries_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Development ideas: tab-separated `expected<TAB>query` lines.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the score model (the configured one with its new portfolio model) to this file; "
+    "the shipped one is retrieval/scoremodels/<model id>.json.",
+)
+@click.option(
+    "--folds", type=click.IntRange(2, 20), default=5, show_default=True, help="Cross-validation folds."
+)
+@click.option("--repeats", type=click.IntRange(1, 100), default=10, show_default=True, help="Random splits.")
+@click.option("--json", "as_json", is_flag=True, help="Candidates and the choice as one JSON object.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Embedding cache.")
+@click.option("--no-cache", is_flag=True, help="Embed everything again.")
+@pass_ctx
+def fit_portfolio_command(
+    ctx: CliContext,
+    portfolio_file: Path,
+    queries_file: Path,
+    out: Path | None,
+    folds: int,
+    repeats: int,
+    as_json: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
+) -> None:
+    """Fit the score model of ideas against portfolio items, each choice made by cross-validation.
+
+    Prints every candidate form with its in-sample and cross-validated figures (top-1, flag
+    precision and recall, `none` ideas flagged per repeat) and the one chosen; with --out writes
+    the score model carrying it. Tune on development files only.
+    """
+    from intake.cli.remind import _process
+    from intake.domain.glossary import GlossaryFileError
+    from intake.portfolio import PortfolioFileError
+    from intake.services.portfolio_eval import QueriesFileError, fit_portfolio_model, read_queries
+    from retrieval.evaluation import NumpyVectorIndex
+
+    try:
+        queries = read_queries(queries_file)
+    except QueriesFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not any(q.expected for q in queries):
+        raise click.ClickException(f"{queries_file}: no idea has an expected item; nothing to fit on")
+    embedder = _cached_embedder(ctx, _cache_root(ctx, cache_dir, no_cache))
+    try:
+        fitted = fit_portfolio_model(
+            ctx.settings,
+            _process(ctx),
+            portfolio_file,
+            queries,
+            embedder,
+            NumpyVectorIndex(),
+            folds=folds,
+            repeats=repeats,
+        )
+    except (PortfolioFileError, GlossaryFileError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if out is not None:
+        try:
+            fitted.model.save(out)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {out}: {exc}") from exc
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "candidates": [
+                        {
+                            "name": c.name,
+                            "in_sample": c.in_sample,
+                            "cross_validated": c.cross_validated,
+                            "merit": c.merit,
+                        }
+                        for c in fitted.candidates
+                    ],
+                    "chosen": fitted.chosen.name,
+                    "model": fitted.model.kinds["portfolio"].to_dict(),
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    click.echo(f"{portfolio_file.name}, {queries_file.name}: {len(queries)} ideas, {folds}-fold x {repeats}")
+    click.echo(f"{'candidate':<28} {'':>10} {'top1':>6} {'flag P':>7} {'flag R':>7} {'none fl.':>8}")
+    for c in fitted.candidates:
+        for label, f in (("in-sample", c.in_sample), ("cross-val.", c.cross_validated)):
+            click.echo(
+                f"{c.name if label == 'in-sample' else '':<28} {label:>10} {f['top1']:>6.3f} "
+                f"{f['flag_precision']:>7.3f} {f['flag_recall']:>7.3f} {f['none_flagged']:>8.2f}"
+            )
+    click.echo(f"chosen: {fitted.chosen.name} (cross-validated top-1 + flag F0.5 = {fitted.chosen.merit})")
+    if out is not None:
+        click.echo(f"written: {out}")
 
 
 def register(main: click.Group) -> None:

@@ -16,6 +16,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None, log_level: str) -
     """Serve the intake form, the API and /health."""
     import uvicorn
 
+    from intake.domain.glossary import GlossaryFileError
     from intake.domain.process import ProcessFileError
     from intake.domain.retention import RetentionFileError
     from intake.drafting.checklists import ChecklistFileError
@@ -26,7 +27,13 @@ def serve(ctx: CliContext, host: str | None, port: int | None, log_level: str) -
     settings = ctx.settings
     try:
         app = create_app(settings)
-    except (SchemaOutOfDate, ProcessFileError, ChecklistFileError, RetentionFileError) as exc:
+    except (
+        SchemaOutOfDate,
+        ProcessFileError,
+        ChecklistFileError,
+        RetentionFileError,
+        GlossaryFileError,
+    ) as exc:
         raise click.ClickException(str(exc)) from exc
     uvicorn.run(
         app,

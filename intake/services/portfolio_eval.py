@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import csv
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from intake.db import create_db_engine
 from intake.domain.process import ProcessDefinition
@@ -29,9 +32,12 @@ from intake.migrate import upgrade
 from intake.models import ItemKind
 from intake.portfolio import parse_rows, read_portfolio
 from intake.services.portfolio import import_rows
-from intake.services.similarity import SimilarityService
+from intake.services.similarity import SimilarityService, glossary_of
 from intake.settings import Settings
-from retrieval import Embedder, VectorIndex
+from retrieval import Embedder, Match, ScoreModel, VectorIndex
+
+if TYPE_CHECKING:
+    from retrieval.evaluation import KindQuery
 
 TOP = 5
 """Portfolio items shown per idea (the form's suggestions)."""
@@ -133,18 +139,22 @@ def read_queries(path: Path) -> list[Query]:
     return queries
 
 
-def evaluate_portfolio(
+@contextmanager
+def scratch_portfolio(
     settings: Settings,
     process: ProcessDefinition,
     portfolio: Path,
-    queries: Sequence[Query],
     embedder: Embedder,
     index: VectorIndex,
-) -> PortfolioEvaluation:
-    """Import `portfolio` into a scratch database and match every query against it.
+) -> Iterator[tuple[SimilarityService, int]]:
+    """Yield the service's matcher over `portfolio` imported into a scratch database, and the item count.
+
+    The matcher is built as the service builds it (score model, boilerplate removal, the
+    glossary in force); the scratch database and its directory are gone afterwards.
 
     Raises:
         intake.portfolio.PortfolioFileError: the portfolio file cannot be read.
+        GlossaryFileError: the glossary in force is invalid.
         ValueError: a row of it is refused (the message names the line).
     """
     source = read_portfolio(portfolio)
@@ -159,13 +169,177 @@ def evaluate_portfolio(
             if report.errors:
                 first = report.errors[0]
                 raise ValueError(f"{portfolio}, line {first.line}: {first.message}")
-            similarity = SimilarityService.with_parts(engine, embedder, index, settings.similarity)
+            similarity = SimilarityService.with_parts(
+                engine, embedder, index, settings.similarity, glossary_of(settings)
+            )
             similarity.sync()
-            evaluation = PortfolioEvaluation(threshold=similarity.flag_threshold, items=report.imported)
-            for query in queries:
-                matches = similarity.find_similar(query.text, limit=TOP, kinds=[ItemKind.PORTFOLIO.value])
-                ranked = [(m.document.ref, m.score) for m in matches]
-                evaluation.results.append(QueryResult(query, ranked, similarity.flag_threshold))
+            yield similarity, report.imported
         finally:
             engine.dispose()
+
+
+def evaluate_portfolio(
+    settings: Settings,
+    process: ProcessDefinition,
+    portfolio: Path,
+    queries: Sequence[Query],
+    embedder: Embedder,
+    index: VectorIndex,
+) -> PortfolioEvaluation:
+    """Import `portfolio` into a scratch database and match every query against it.
+
+    Raises:
+        intake.portfolio.PortfolioFileError: the portfolio file cannot be read.
+        GlossaryFileError: the glossary in force is invalid.
+        ValueError: a row of it is refused (the message names the line).
+    """
+    with scratch_portfolio(settings, process, portfolio, embedder, index) as (similarity, items):
+        evaluation = PortfolioEvaluation(threshold=similarity.flag_threshold, items=items)
+        for query in queries:
+            matches = similarity.find_similar(query.text, limit=TOP, kinds=[ItemKind.PORTFOLIO.value])
+            ranked = [(m.document.ref, m.score) for m in matches]
+            evaluation.results.append(QueryResult(query, ranked, similarity.flag_threshold))
     return evaluation
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way to build the portfolio model, with its in-sample and cross-validated figures."""
+
+    name: str
+    symmetric: bool
+    calibration: str
+    in_sample: dict[str, float]
+    cross_validated: dict[str, float]
+
+    @property
+    def merit(self) -> float:
+        """Return what the choice maximises: cross-validated top-1 plus F0.5 of the flags."""
+        p, r = self.cross_validated["flag_precision"], self.cross_validated["flag_recall"]
+        f = 1.25 * p * r / (0.25 * p + r) if p and r else 0.0
+        return round(self.cross_validated["top1"] + f, 4)
+
+
+@dataclass
+class PortfolioFit:
+    """Every candidate, the chosen one, and the score model carrying its `portfolio` model."""
+
+    candidates: list[Candidate]
+    chosen: Candidate
+    model: ScoreModel
+
+
+def fit_portfolio_model(
+    settings: Settings,
+    process: ProcessDefinition,
+    portfolio: Path,
+    queries: Sequence[Query],
+    embedder: Embedder,
+    index: VectorIndex,
+    *,
+    folds: int = 5,
+    repeats: int = 10,
+) -> PortfolioFit:
+    """Fit the model an idea against a portfolio item is scored by, choosing its form by cross-validation.
+
+    The candidates are the dense part embedded as e5 means it (`query: ` idea against `passage: `
+    item) or symmetrically, times calibrations fitted here (isotonic) or the sentence model's.
+    Each is cross-validated over the queries (`folds` x `repeats`); the one with the best
+    cross-validated top-1 plus flag F0.5 is fitted on every query and returned inside the
+    service's score model (`kinds["portfolio"]`), its flag point on the service's threshold.
+
+    Raises:
+        as `scratch_portfolio`.
+    """
+    from retrieval.evaluation import cross_validate, figures, fit_kind
+
+    with scratch_portfolio(settings, process, portfolio, embedder, index) as (similarity, _items):
+        search = similarity.search_engine
+        base = search.score_model
+        sentence = replace(base, long_text=None, long_text_words=0, kinds={})
+        keys = sorted(k for k, d in search.documents.items() if d.kind == ItemKind.PORTFOLIO.value)
+        refs = [search.documents[k].ref for k in keys]
+        by_form: dict[bool, list[KindQuery]] = {}
+        try:
+            for symmetric in (False, True):
+                search.score_model = replace(
+                    base, kinds={ItemKind.PORTFOLIO.value: replace(sentence, symmetric=symmetric)}
+                )
+                by_form[symmetric] = [
+                    _kind_query(search.score(q.text, keys, explain=False), keys, refs, q) for q in queries
+                ]
+        finally:
+            search.score_model = base
+    parts = ("dense", "lexical")
+    fixed = {n: sentence.calibrations[n] for n in parts}
+    candidates = []
+    fits = {}
+    for symmetric in (False, True):
+        for calibration in ("isotonic", "sentence"):
+
+            def fit(train: Sequence[KindQuery], c: str = calibration) -> Any:
+                return fit_kind(train, parts, fixed if c == "sentence" else None)
+
+            data = by_form[symmetric]
+            whole = fit(data)
+            name = f"{'symmetric' if symmetric else 'query-passage'}, {calibration}"
+            fits[name] = whole
+            candidates.append(
+                Candidate(
+                    name,
+                    symmetric,
+                    calibration,
+                    figures(whole, data).as_dict(),
+                    cross_validate(data, fit, folds, repeats).as_dict(),
+                )
+            )
+    chosen = max(candidates, key=lambda c: c.merit)
+    provenance = {
+        "fitted_on": {"portfolio": portfolio.name, "queries": len(queries)},
+        "method": "isotonic calibration per part + logistic weights; flag point by F0.5"
+        if chosen.calibration == "isotonic"
+        else "the sentence model's calibrations + logistic weights; flag point by F0.5",
+        "dense": "symmetric (passage: both)" if chosen.symmetric else "query: idea, passage: item",
+        "in_sample": chosen.in_sample,
+        "cross_validated": {**chosen.cross_validated, "folds": folds, "repeats": repeats},
+    }
+    kind = fits[chosen.name].score_model(
+        f"{base.name}-portfolio", base.threshold, chosen.symmetric, provenance
+    )
+    kind = replace(kind, floor=relevance_floor(kind, by_form[chosen.symmetric]))
+    model = replace(base, kinds={**base.kinds, ItemKind.PORTFOLIO.value: kind})
+    return PortfolioFit(candidates, chosen, model)
+
+
+FLOOR_KEEPS = 0.95
+"""The share of right answers among the suggestions that the relevance floor keeps."""
+
+
+def relevance_floor(model: ScoreModel, queries: Sequence[KindQuery]) -> float:
+    """Return the score that keeps `FLOOR_KEEPS` of the right items shown among the first `TOP`.
+
+    Below it an item is not shown as a suggestion: on the development ideas, what lies lower is
+    almost only unrelated initiatives.
+    """
+    kept: list[float] = []
+    for query in queries:
+        scores = np.array(
+            [
+                model.score({"dense": float(d), "lexical": float(x)})
+                for d, x in zip(query.parts["dense"], query.parts["lexical"], strict=True)
+            ]
+        )
+        shown = np.argsort(-scores, kind="stable")[:TOP]
+        kept.extend(float(scores[i]) for i in shown if query.answers[i])
+    if not kept:
+        return 0.0
+    return round(min(model.threshold, float(np.quantile(kept, 1.0 - FLOOR_KEEPS))), 4)
+
+
+def _kind_query(matches: dict[str, Match], keys: list[str], refs: list[str], query: Query) -> KindQuery:
+    from retrieval.evaluation import KindQuery
+
+    dense = np.array([matches[k].parts.get("dense", 0.0) if k in matches else 0.0 for k in keys])
+    lexical = np.array([matches[k].parts.get("lexical", 0.0) if k in matches else 0.0 for k in keys])
+    answers = np.array([1.0 if r in query.expected else 0.0 for r in refs])
+    return KindQuery({"dense": dense, "lexical": lexical}, answers)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from intake.domain.glossary import GlossaryFileError, glossary_path, load_glossary
 from intake.models import IndexRemoval, ItemKind, PortfolioItem, ProcessingState, Submission
 from intake.settings import Settings, SimilaritySettings
 from retrieval import (
@@ -32,6 +33,8 @@ from retrieval import (
     embedder_from_config,
     shipped_model,
 )
+from retrieval.glossary import EMPTY as EMPTY_GLOSSARY
+from retrieval.glossary import Glossary
 from retrieval.search import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,15 @@ def score_model_for(settings: SimilaritySettings, embedder: Embedder) -> ScoreMo
     if settings.score_model is not None:
         return ScoreModel.load(settings.score_model)
     return shipped_model(embedder.model_id) or DEFAULT_MODEL
+
+
+def glossary_of(settings: Settings) -> Glossary:
+    """Return the glossary in force (configured file, staff's copy, or the shipped one).
+
+    Raises:
+        GlossaryFileError: the file is unreadable or invalid.
+    """
+    return load_glossary(glossary_path(settings.glossary_file, settings.data_dir))
 
 
 def portfolio_key(nr: str) -> str:
@@ -103,10 +115,17 @@ def submission_document(submission: Submission) -> Document:
 class SimilarityService:
     """Searches the portfolio and open submissions; one instance per process."""
 
-    def __init__(self, engine: Engine, search: SimilaritySearch, settings: SimilaritySettings) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        search: SimilaritySearch,
+        settings: SimilaritySettings,
+        glossary_source: Callable[[], Glossary] | None = None,
+    ) -> None:
         self._engine = engine
         self._search = search
         self._settings = settings
+        self._glossary_source = glossary_source
         self._lock = threading.RLock()
         self._portfolio_mark: datetime | None = None
         self._submission_mark: datetime | None = None
@@ -123,11 +142,18 @@ class SimilarityService:
             settings.embedding.batch_size,
         )
         index = build_vector_index(settings, embedder)
-        return cls.with_parts(engine, embedder, index, settings.similarity)
+        service = cls.with_parts(engine, embedder, index, settings.similarity, glossary_of(settings))
+        service._glossary_source = lambda: glossary_of(settings)
+        return service
 
     @classmethod
     def with_parts(
-        cls, engine: Engine, embedder: Embedder, index: VectorIndex, settings: SimilaritySettings
+        cls,
+        engine: Engine,
+        embedder: Embedder,
+        index: VectorIndex,
+        settings: SimilaritySettings,
+        glossary: Glossary = EMPTY_GLOSSARY,
     ) -> SimilarityService:
         """Build the service from explicit parts (tests pass fakes here)."""
         search = SimilaritySearch(
@@ -136,6 +162,7 @@ class SimilarityService:
             LexicalIndex(),
             score_model_for(settings, embedder),
             clean=settings.clean_boilerplate,
+            glossary=glossary,
         )
         return cls(engine, search, settings)
 
@@ -159,6 +186,7 @@ class SimilarityService:
         Documents another process took out of the index (an erasure, a retention rule) leave this
         process's copy too: their keys are in `index_removal`.
         """
+        self._follow_glossary()
         with self._lock, Session(self._engine) as session:
             items = self._changed(session, PortfolioItem, self._portfolio_mark)
             submissions = self._changed(session, Submission, self._submission_mark)
@@ -176,6 +204,28 @@ class SimilarityService:
             if removals:
                 self._removal_mark = removals[-1].at
             return len(documents)
+
+    def _follow_glossary(self) -> None:
+        """Take up a changed glossary file: every document is compared anew at this sync.
+
+        Texts that the change does not touch keep their vectors (same content hash); the others
+        are embedded again. A file that has become unreadable keeps the glossary in use.
+        """
+        if self._glossary_source is None:
+            return
+        try:
+            glossary = self._glossary_source()
+        except GlossaryFileError as exc:
+            log.warning("glossary unreadable, the one in use stays: %s", exc)
+            return
+        with self._lock:
+            if glossary.fingerprint() == self._search.glossary.fingerprint():
+                return
+            log.info("the glossary changed (%d entries): comparing every document anew", len(glossary))
+            self._search.glossary = glossary
+            self._seen = set()
+            self._portfolio_mark = None
+            self._submission_mark = None
 
     def _removals(self, session: Session) -> list[IndexRemoval]:
         query = select(IndexRemoval).order_by(col(IndexRemoval.at))

@@ -61,7 +61,7 @@ def receipt(outcome: submissions.Outcome, threshold: float, *, full: bool = Fals
         received_at=row.received_at,
         language=row.language,
         state=row.state.value,
-        similar=[MatchOut.from_match(m, threshold, full=full) for m in outcome.matches],
+        similar=[MatchOut.from_match(m, threshold, full=full) for m in outcome.matches if m.relevant],
         message=None if outcome.processed else RETRY_MESSAGE,
     )
 
@@ -188,7 +188,7 @@ def _similar(services: Services, query: SimilarIn, full: bool) -> Response[Simil
             headers={"Retry-After": "30"},
         )
     threshold = services.similarity.flag_threshold
-    results = [MatchOut.from_match(m, threshold, full=full) for m in matches]
+    results = [MatchOut.from_match(m, threshold, full=full) for m in matches if m.relevant]
     return Response(SimilarOut(query=query.text, results=results))
 
 

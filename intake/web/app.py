@@ -39,6 +39,7 @@ from intake.web.background import BackgroundWork
 from intake.web.follow.mine import MinePages
 from intake.web.follow.pages import FollowPages  # issue 7, follow
 from intake.web.forums import ForumPages  # issue 7, forums
+from intake.web.glossary import GlossaryPages
 from intake.web.mail_api import MailController
 from intake.web.pages import IntakePages
 from intake.web.portfolio import PortfolioPages  # issue 7, portfolio
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
             ReviewPages,
             ApiKeyPages,
             PrivacyPages,
+            GlossaryPages,
             # --- issue 7 page controllers: one line per area ---
             ItemPages,  # item:
             DuplicateActions,  # duplicates:

@@ -122,7 +122,7 @@ class IntakePages(Controller):
         receipt = ReceiptPage(
             lang=lang,
             reference=outcome.submission.reference,
-            similar=[MatchOut.from_match(m, threshold) for m in outcome.matches],
+            similar=[MatchOut.from_match(m, threshold) for m in outcome.matches if m.relevant],
             retry=not outcome.processed,
             follow_url=_follow_url(services, outcome.submission.id, str(request.base_url)),
         )

@@ -7,6 +7,14 @@
 
 from retrieval.evaluation._cache import DiskEmbeddingCache
 from retrieval.evaluation._data import FormatError, Item, Pair, first_groups, read_groups, read_pairs
+from retrieval.evaluation._kind_fit import (
+    FittedKind,
+    KindFigures,
+    KindQuery,
+    cross_validate,
+    figures,
+    fit_kind,
+)
 from retrieval.evaluation._memory_index import CachingEmbedder, NumpyVectorIndex
 from retrieval.evaluation._metrics import (
     DEPTH,
@@ -42,10 +50,13 @@ __all__ = [
     "DenseScorer",
     "DiskEmbeddingCache",
     "FiderScorer",
+    "FittedKind",
     "Flagging",
     "FormatError",
     "HybridScorer",
     "Item",
+    "KindFigures",
+    "KindQuery",
     "LexicalScorer",
     "NumpyVectorIndex",
     "Pair",
@@ -53,9 +64,12 @@ __all__ = [
     "Result",
     "Scorer",
     "best_flagging",
+    "cross_validate",
     "evaluate_groups",
     "evaluate_pairs",
+    "figures",
     "first_groups",
+    "fit_kind",
     "flagging_at",
     "group_metrics",
     "pair_metrics",

@@ -15,6 +15,7 @@ from retrieval.base import Document, Embedder
 from retrieval.evaluation._data import Item
 from retrieval.evaluation._memory_index import NumpyVectorIndex
 from retrieval.evaluation._metrics import Ranking
+from retrieval.glossary import EMPTY, Glossary
 from retrieval.lexical import LexicalIndex
 from retrieval.scoring import ScoreModel
 from retrieval.search import SimilaritySearch
@@ -65,16 +66,23 @@ class HybridScorer:
         threshold: float | None = None,
         pool: int = 50,
         clean: bool = True,
+        glossary: Glossary = EMPTY,
     ) -> None:
         self.embedder = embedder
         self.score_model = score_model
+        self.glossary = glossary
         self.threshold: float | None = score_model.threshold if threshold is None else threshold
         self.pool = pool
         self.clean = clean
 
     def _search(self, docs: Sequence[Document]) -> SimilaritySearch:
         search = SimilaritySearch(
-            self.embedder, NumpyVectorIndex(), LexicalIndex(), self.score_model, clean=self.clean
+            self.embedder,
+            NumpyVectorIndex(),
+            LexicalIndex(),
+            self.score_model,
+            clean=self.clean,
+            glossary=self.glossary,
         )
         search.upsert(docs)
         return search

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -149,3 +150,42 @@ def test_a_refit_keeps_the_long_text_model_flagging_at_the_same_raw_parts(new_th
             if abs(raw - previous.threshold) > 1e-5:
                 assert before == after, parts
     assert refit.with_long_text_of(refit) is refit, "nothing to carry: the model is unchanged"
+
+
+def test_across_languages_the_letters_count_as_the_meaning() -> None:
+    plain = ScoreModel.weighted({"dense": 0.5, "lexical": 0.5})
+    parts = {"dense": 0.8, "lexical": 0.05}
+    assert plain.score(parts, across=True) == plain.score(parts)  # off unless the model says so
+    model = replace(plain, across_languages=True)
+    assert model.score(parts) == pytest.approx(0.425)
+    assert model.score(parts, across=True) == pytest.approx(0.8)  # the n-grams had nothing to match
+    shared_name = {"dense": 0.4, "lexical": 0.9}
+    assert model.score(shared_name, across=True) == model.score(shared_name)  # never lower
+
+
+def test_a_kind_model_scores_its_documents_and_survives_the_file(tmp_path: Path) -> None:
+    kind = ScoreModel.weighted({"dense": 1.0, "lexical": 3.0})
+    base = ScoreModel("base", {"dense": 1.0}, {"dense": Calibration.linear()}, kinds={"portfolio": kind})
+    assert base.for_match(5, "portfolio") is kind
+    assert base.for_match(5, "submission") is base
+    path = tmp_path / "model.json"
+    base.save(path)
+    again = ScoreModel.load(path)
+    assert again.kinds["portfolio"].weights == {"dense": 1.0, "lexical": 3.0}
+    with pytest.raises(ValueError, match="no models of its own"):
+        ScoreModel("bad", {"dense": 1.0}, {"dense": Calibration.linear()}, kinds={"portfolio": base})
+
+
+def test_the_shipped_model_carries_a_portfolio_model_fitted_with_cross_validated_figures() -> None:
+    model = shipped_model("e5-small-q4")
+    assert model is not None
+    portfolio = model.kinds["portfolio"]
+    assert portfolio.threshold == model.threshold  # one threshold for the service
+    assert portfolio.provenance["fitted_on"]["portfolio"] == "portfolio-120.csv"
+    assert {"top1", "flag_precision", "flag_recall"} <= set(portfolio.provenance["cross_validated"])
+    # monotone: a pair more alike in either part never scores lower
+    assert portfolio.across_languages and model.across_languages and model.long_text is not None
+    assert not model.long_text.across_languages  # logs misread as another language, see scoring.py
+    low = portfolio.score({"dense": 0.80, "lexical": 0.1})
+    assert portfolio.score({"dense": 0.86, "lexical": 0.1}) >= low
+    assert portfolio.score({"dense": 0.80, "lexical": 0.4}) >= low

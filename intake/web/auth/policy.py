@@ -108,6 +108,9 @@ POLICY: Final[dict[tuple[str, str], Access]] = {
     ("POST", "/privacy"): STAFF,
     ("POST", "/privacy/extract"): STAFF,
     ("POST", "/privacy/erase"): STAFF,
+    # the glossary matching uses
+    ("GET", "/glossary"): STAFF,
+    ("POST", "/glossary"): STAFF,
 }
 
 

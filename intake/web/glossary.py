@@ -1,0 +1,114 @@
+"""`/glossary`: staff read and edit the glossary matching uses (`intake.services.glossary`).
+
+The page lists the entries and offers the whole file as text to edit: an edit that is not a
+valid glossary is refused with the reason and the text kept in the form, so nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio.to_thread
+from litestar import Controller, Request, get, post
+from litestar.response import Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
+
+from intake.domain.glossary import GlossaryFileError
+from intake.services import glossary
+from intake.web.auth.views import language_template, page_texts, request_actor
+from intake.web.state import AppServices, Services
+
+SV: dict[str, str] = {
+    "glossary_heading": "Ordlista",
+    "glossary_intro": (
+        "Matchningen använder ordlistan för att se att två texter talar om samma sak med olika ord: "
+        "en idé om ”samma HR- och lönesystem” och initiativet ”Bolagens övergång till Heroma”. "
+        "Varje post har ett namn (term), vad det är (means) och andra sätt att skriva det (also)."
+    ),
+    "glossary_source": "Ordlistan som gäller kommer från",
+    "glossary_col_term": "Term",
+    "glossary_col_means": "Betyder",
+    "glossary_col_also": "Skrivs också",
+    "glossary_none": "Ordlistan är tom.",
+    "glossary_edit": "Ändra ordlistan (YAML)",
+    "glossary_save": "Spara ordlistan",
+    "glossary_saved": "Ordlistan är sparad. Matchningen använder den från nästa sökning.",
+    "glossary_problem": "Ordlistan sparades inte",
+    "glossary_locked": (
+        "Ordlistan är en fil som driften har pekat ut (BEREDNING_GLOSSARY_FILE). Ändra den filen; "
+        "här kan den bara läsas."
+    ),
+}
+EN: dict[str, str] = {
+    "glossary_heading": "Glossary",
+    "glossary_intro": (
+        "Matching uses the glossary to see that two texts speak of one thing in different words: an "
+        "idea about “the same HR and payroll system” and the initiative “Bolagens övergång till "
+        "Heroma”. Each entry has a name (term), what it is (means) and other ways of writing it (also)."
+    ),
+    "glossary_source": "The glossary in force comes from",
+    "glossary_col_term": "Term",
+    "glossary_col_means": "Means",
+    "glossary_col_also": "Also written",
+    "glossary_none": "The glossary is empty.",
+    "glossary_edit": "Edit the glossary (YAML)",
+    "glossary_save": "Save the glossary",
+    "glossary_saved": "The glossary is saved. Matching uses it from the next search on.",
+    "glossary_problem": "The glossary was not saved",
+    "glossary_locked": (
+        "The glossary is a file operations configured (BEREDNING_GLOSSARY_FILE). Edit that file; "
+        "here it can only be read."
+    ),
+}
+CATALOGUES = {"sv": SV, "en": EN}
+
+
+def _page(
+    request: Request[Any, Any, Any],
+    services: AppServices,
+    *,
+    text: str | None = None,
+    problem: str | None = None,
+    saved: bool = False,
+    status_code: int = 200,
+) -> Template:
+    lang, t = page_texts(request, services, CATALOGUES)
+    current = glossary.in_force(services.settings)
+    context = {
+        "t": t,
+        "entries": current.glossary.terms,
+        "source": current.source,
+        "editable": current.editable,
+        "text": current.text if text is None else text,
+        "problem": problem,
+        "saved": saved,
+    }
+    return language_template(request, lang, "glossary.html", context, status_code=status_code)
+
+
+class GlossaryPages(Controller):
+    """Staff only (the route policy): read and edit the glossary."""
+
+    path = "/glossary"
+    include_in_schema = False
+
+    @get("/", sync_to_thread=True)
+    def show(self, request: Request[Any, Any, Any], services: Services) -> Template:
+        return _page(request, services)
+
+    @post("/", status_code=200)
+    async def save(self, request: Request[Any, Any, Any], services: Services) -> Template:
+        form = await request.form()
+        text = str(form.get("glossary") or "")
+        actor = request_actor(request, "staff")
+
+        def run() -> Template:
+            try:
+                glossary.save(services.settings, services.engine, text, actor=actor)
+            except glossary.GlossaryNotEditable as exc:
+                return _page(request, services, problem=str(exc), status_code=HTTP_409_CONFLICT)
+            except GlossaryFileError as exc:
+                return _page(request, services, text=text, problem=str(exc), status_code=HTTP_400_BAD_REQUEST)
+            return _page(request, services, saved=True)
+
+        return await anyio.to_thread.run_sync(run)
