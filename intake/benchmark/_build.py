@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from intake.benchmark._corpus import SourceText
 from intake.models import PortfolioItem, utcnow
-from intake.services.similarity import SimilarityService
+from intake.services.similarity import SimilarityService, glossary_of
 from intake.settings import Settings
 from retrieval import ChromaIndex, Embedder, embedder_from_config
 
@@ -106,7 +106,9 @@ def similarity_service(settings: Settings, engine: Engine) -> Iterator[Similarit
     )
     try:
         index = ChromaIndex(client=client, collection=settings.index.collection, model_id=embedder.model_id)
-        yield SimilarityService.with_parts(engine, embedder, index, settings.similarity)
+        yield SimilarityService.with_parts(
+            engine, embedder, index, settings.similarity, glossary_of(settings)
+        )
     finally:
         close = getattr(client, "close", None)  # Chroma 1.x; its ClientAPI type does not declare it
         if close is not None:

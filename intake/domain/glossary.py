@@ -103,12 +103,14 @@ def parse_glossary(text: str, where: str) -> GlossaryFile:
     import yaml
     from pydantic import ValidationError
 
+    if not text.strip():
+        raise GlossaryFileError(f"the glossary {where} is empty; for no entries write `terms: []`")
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise GlossaryFileError(f"cannot read glossary {where}: {exc}") from exc
     try:
-        return GlossaryFile.model_validate(raw if raw is not None else {})
+        return GlossaryFile.model_validate(raw)
     except ValidationError as exc:
         raise GlossaryFileError(f"invalid glossary {where}:\n{exc}") from exc
 

@@ -47,20 +47,27 @@ class InForce:
     editable: bool
 
 
+def source_text(settings: Settings) -> tuple[str, str]:
+    """Return where the glossary in force comes from and its text as it stands (valid or not)."""
+    path = glossary_path(settings.glossary_file, settings.data_dir)
+    if path is None:
+        return "intake/data/glossary.yaml", resources.files("intake.data").joinpath(EDITED_NAME).read_text(
+            "utf-8"
+        )
+    try:
+        return str(path), path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return str(path), ""
+
+
 def in_force(settings: Settings) -> InForce:
     """Return the glossary in force.
 
     Raises:
         GlossaryFileError: the file in force is unreadable or invalid.
     """
-    path = glossary_path(settings.glossary_file, settings.data_dir)
-    glossary = load_glossary_file(path)
-    if path is None:
-        text = resources.files("intake.data").joinpath(EDITED_NAME).read_text("utf-8")
-        source = "intake/data/glossary.yaml"
-    else:
-        text = path.read_text("utf-8")
-        source = str(path)
+    glossary = load_glossary_file(glossary_path(settings.glossary_file, settings.data_dir))
+    source, text = source_text(settings)
     return InForce(glossary, text, source, editable=settings.glossary_file is None)
 
 
@@ -78,7 +85,10 @@ def save(settings: Settings, engine: Engine, text: str, *, actor: str) -> Glossa
     if len(text.encode("utf-8")) > MAX_BYTES:
         raise GlossaryFileError(f"the glossary may be at most {MAX_BYTES // 1000} kB")
     glossary = parse_glossary(text, "(the edit)")
-    before = len(in_force(settings).glossary.terms)
+    try:
+        before: int | None = len(in_force(settings).glossary.terms)
+    except GlossaryFileError:
+        before = None  # the edit repairs a broken file
     target = settings.data_dir / EDITED_NAME
     _write_atomically(target, text)
     with session_scope(engine) as session:

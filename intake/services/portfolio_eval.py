@@ -194,6 +194,7 @@ def evaluate_portfolio(
         ValueError: a row of it is refused (the message names the line).
     """
     with scratch_portfolio(settings, process, portfolio, embedder, index) as (similarity, items):
+        _known_answers(similarity, portfolio, queries)
         evaluation = PortfolioEvaluation(threshold=similarity.flag_threshold, items=items)
         for query in queries:
             matches = similarity.find_similar(query.text, limit=TOP, kinds=[ItemKind.PORTFOLIO.value])
@@ -257,6 +258,7 @@ def fit_portfolio_model(
         search = similarity.search_engine
         base = search.score_model
         sentence = replace(base, long_text=None, long_text_words=0, kinds={})
+        _known_answers(similarity, portfolio, queries)
         keys = sorted(k for k, d in search.documents.items() if d.kind == ItemKind.PORTFOLIO.value)
         refs = [search.documents[k].ref for k in keys]
         by_form: dict[bool, list[KindQuery]] = {}
@@ -309,6 +311,17 @@ def fit_portfolio_model(
     kind = replace(kind, floor=relevance_floor(kind, by_form[chosen.symmetric]))
     model = replace(base, kinds={**base.kinds, ItemKind.PORTFOLIO.value: kind})
     return PortfolioFit(candidates, chosen, model)
+
+
+def _known_answers(similarity: SimilarityService, portfolio: Path, queries: Sequence[Query]) -> None:
+    """Refuse an idea none of whose expected items the portfolio has (a typo or the wrong file).
+
+    One of several may be missing: a queries file can serve portfolios that differ a little.
+    """
+    refs = {d.ref for d in similarity.search_engine.documents.values() if d.kind == ItemKind.PORTFOLIO.value}
+    for query in queries:
+        if query.expected and not any(nr in refs for nr in query.expected):
+            raise ValueError(f"line {query.line}: {', '.join(query.expected)} is not in {portfolio.name}")
 
 
 FLOOR_KEEPS = 0.95

@@ -30,7 +30,8 @@ SV: dict[str, str] = {
     "glossary_col_means": "Betyder",
     "glossary_col_also": "Skrivs också",
     "glossary_none": "Ordlistan är tom.",
-    "glossary_edit": "Ändra ordlistan (YAML)",
+    "glossary_edit": "Ändra ordlistan",
+    "glossary_text": "Ordlistans text (YAML)",
     "glossary_save": "Spara ordlistan",
     "glossary_saved": "Ordlistan är sparad. Matchningen använder den från nästa sökning.",
     "glossary_problem": "Ordlistan sparades inte",
@@ -51,7 +52,8 @@ EN: dict[str, str] = {
     "glossary_col_means": "Means",
     "glossary_col_also": "Also written",
     "glossary_none": "The glossary is empty.",
-    "glossary_edit": "Edit the glossary (YAML)",
+    "glossary_edit": "Edit the glossary",
+    "glossary_text": "The glossary's text (YAML)",
     "glossary_save": "Save the glossary",
     "glossary_saved": "The glossary is saved. Matching uses it from the next search on.",
     "glossary_problem": "The glossary was not saved",
@@ -73,13 +75,18 @@ def _page(
     status_code: int = 200,
 ) -> Template:
     lang, t = page_texts(request, services, CATALOGUES)
-    current = glossary.in_force(services.settings)
+    try:
+        current = glossary.in_force(services.settings)
+        entries, source, raw = current.glossary.terms, current.source, current.text
+    except GlossaryFileError as exc:  # a broken file in force: show why, and let staff repair it
+        source, raw = glossary.source_text(services.settings)
+        entries, problem = [], problem or str(exc)
     context = {
         "t": t,
-        "entries": current.glossary.terms,
-        "source": current.source,
-        "editable": current.editable,
-        "text": current.text if text is None else text,
+        "entries": entries,
+        "source": source,
+        "editable": services.settings.glossary_file is None,
+        "text": raw if text is None else text,
         "problem": problem,
         "saved": saved,
     }

@@ -125,7 +125,9 @@ def fit_kind(
         {n: fixed[n] for n in names}
         if fixed is not None
         else {
-            n: isotonic_knots(np.concatenate([q.parts[n] for q in queries]).tolist(), labels.tolist(), knots)
+            n: _strictly_increasing(
+                isotonic_knots(np.concatenate([q.parts[n] for q in queries]).tolist(), labels.tolist(), knots)
+            )
             for n in names
         }
     )
@@ -141,6 +143,27 @@ def fit_kind(
         weights = dict.fromkeys(names, 1.0)
     fitted = FittedKind(names, calibrations, weights, float(regression.intercept_[0]), 0.0)
     return FittedKind(names, calibrations, weights, fitted.bias, _flag_point(fitted, queries))
+
+
+RAMP = 0.01
+"""The share of a calibration's range added as a straight ramp under it, see `_strictly_increasing`."""
+
+
+def _strictly_increasing(calibration: Calibration) -> Calibration:
+    """Return `calibration` with a small ramp added, and a knot at cosine -1 below its first one.
+
+    Isotonic regression is flat wherever no answer lies, typically under the lowest cosine of a
+    right item: every English idea against Swedish titles then scored the same, and the order the
+    model saw (the substitutes' initiative first) was lost to a tie. The ramp keeps the order
+    inside flat stretches while moving no value by more than `RAMP` of the range.
+    """
+    xs, ys = list(calibration.xs), list(calibration.ys)
+    top = max(ys) or 1.0
+    span = (xs[-1] - xs[0]) or 1.0
+    ramped = [y + RAMP * top * (x - xs[0]) / span for x, y in zip(xs, ys, strict=True)]
+    if xs[0] > -1.0:
+        xs, ramped = [-1.0, *xs], [ramped[0] - RAMP * top, *ramped]
+    return Calibration(tuple(round(x, 6) for x in xs), tuple(round(y, 6) for y in ramped))
 
 
 def _flag_point(model: FittedKind, queries: Sequence[KindQuery]) -> float:

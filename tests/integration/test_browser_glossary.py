@@ -30,7 +30,7 @@ def test_read_refuse_and_save_the_glossary(server: str, page: Page) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Ordlista")
     expect(page.get_by_role("cell", name="Heroma", exact=True)).to_be_visible()
     check_page(page, "glossary")
-    editor = page.get_by_label("Ändra ordlistan (YAML)")
+    editor = page.get_by_label("Ordlistans text (YAML)")
     editor.fill("terms:\n  - term: Heroma\n")
     page.get_by_role("button", name="Spara ordlistan").click()
     expect(page.get_by_role("alert")).to_contain_text("means")

@@ -67,6 +67,11 @@ def test_a_bad_queries_file_is_named_with_its_line(tmp_path: Path) -> None:
     (tmp_path / "queries.tsv").write_text("nr;text\n", encoding="utf-8")
     code, output = _run(tmp_path)
     assert code == 1 and "header" in output
+    (tmp_path / "queries.tsv").write_text(
+        "expected\tquery\n99-99\tEtt initiativ som inte finns.\n", encoding="utf-8"
+    )
+    code, output = _run(tmp_path)
+    assert code == 1 and "line 2: 99-99 is not in" in output and "Traceback" not in output
 
 
 def _cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:

@@ -63,6 +63,8 @@ def test_a_saved_edit_is_used_at_once_and_a_broken_one_keeps_the_text(
         page = staff.get("/glossary")
         assert page.status_code == 200 and "Heroma" in page.text and "intake/data/glossary.yaml" in page.text
         token = csrf_token(page.text)
+        empty = staff.post("/glossary", data={"_csrf_token": token})  # nothing sent: nothing wiped
+        assert empty.status_code == 400 and "empty" in empty.text
         broken = "terms:\n  - term: Heroma\n"
         refused = staff.post("/glossary", data={"glossary": broken, "_csrf_token": token})
         assert refused.status_code == 400 and "means" in refused.text
@@ -85,3 +87,25 @@ def test_a_saved_edit_is_used_at_once_and_a_broken_one_keeps_the_text(
         event = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "glossary.changed")).one()
     assert event.actor == "digit@kommun.se" and "bolagen delar" not in str(event.changes)
     engine.dispose()
+
+
+def test_a_file_broken_by_hand_while_serving_shows_why_and_can_be_repaired(tmp_path: Path) -> None:
+    """A broken file stops `serve` at start (one line, tested with the CLI); one broken by hand
+    while the app runs keeps matching on the last good glossary and the page shows why."""
+    data = tmp_path / "data"
+    data.mkdir()
+    staff_copy = data / "glossary.yaml"
+    staff_copy.write_text(NEW_ENTRY, encoding="utf-8")
+    env = app_env(data, accounts=[("digit@kommun.se", "digit")])
+    with (
+        running_server(env, tmp_path / "server.log", wait_for_model=False) as base,
+        logged_in(base, "digit@kommun.se") as staff,
+    ):
+        staff_copy.write_text("terms: [{term: Heroma}]\n", encoding="utf-8")
+        page = staff.get("/glossary")
+        assert page.status_code == 200 and "means" in page.text and "term: Heroma" in page.text
+        similar = httpx.post(f"{base}/api/similar", json={"text": "lönesystemet"}, timeout=120)
+        assert similar.status_code == 200, "matching goes on with the glossary it had"
+        token = csrf_token(page.text)
+        fixed = staff.post("/glossary", data={"glossary": NEW_ENTRY, "_csrf_token": token})
+        assert fixed.status_code == 200 and "lönesystemet som kommunen och bolagen delar" in fixed.text

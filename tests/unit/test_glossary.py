@@ -92,6 +92,9 @@ def test_staff_copy_wins_over_the_shipped_one_and_a_configured_file_over_both(tm
         ("terms: [{term: ' ', means: a}]", "blank"),
         ("terms: [{term: X, means: y, colour: red}]", "colour"),
         ("terms: [unclosed", "cannot read"),
+        ("", "empty"),
+        ("  \n", "empty"),
+        ("- just a list", "GlossaryFile"),
     ],
 )
 def test_a_broken_glossary_is_refused_with_where_and_why(text: str, reason: str) -> None:
