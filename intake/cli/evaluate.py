@@ -387,6 +387,47 @@ def portfolio_command(
         click.echo(f"{row} {r.query.text[:60]}")
 
 
+@evaluate.command("drafts")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="The figures as one JSON object.")
+@pass_ctx
+def drafts_command(ctx: CliContext, file: Path, as_json: bool) -> None:
+    """Score the configured drafter on a gold `*.drafts.jsonl` file (labelled submissions).
+
+    Rules only without a model; with one configured, the model's answer merged with the rules,
+    as the service stores drafts. Prints accuracy and 3-class macro F1 of the checklist statuses
+    with per-class precision, recall and F1, and kind and initiative-type accuracy. Nothing is
+    stored. A model that does not answer leaves that submission to the rules (counted in
+    `model_errors`).
+    """
+    from intake.services.draft_eval import DraftsFileError, evaluate_drafts, read_drafts
+
+    drafting = ctx.drafting
+    items = [i.id for c in drafting.checklists.checklists for i in c.items]
+    try:
+        gold = read_drafts(file, items)
+    except DraftsFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    figures = evaluate_drafts(drafting, gold).figures()
+    if as_json:
+        click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{file.name}: {figures['submissions']} submissions, drafted by {figures['model']}")
+    click.echo(f"  accuracy                  {_format(figures['accuracy'])}")
+    click.echo(f"  macro F1                  {_format(figures['macro_f1'])}")
+    click.echo(f"  kind accuracy             {_format(figures['kind_accuracy'])}")
+    click.echo(f"  initiative type accuracy  {_format(figures['initiative_type_accuracy'])}")
+    if figures["output_tokens_per_draft"] is not None:
+        click.echo(f"  output tokens per draft   {figures['output_tokens_per_draft']}")
+    if figures["model_errors"]:
+        click.echo(f"  model errors              {figures['model_errors']} (those drafts are rules only)")
+    click.echo(f"{'status':<10} {'precision':>9} {'recall':>7} {'F1':>6} {'support':>8}")
+    for status, c in figures["per_class"].items():
+        click.echo(
+            f"{status:<10} {c['precision']:>9.3f} {c['recall']:>7.3f} {c['f1']:>6.3f} {c['support']:>8}"
+        )
+
+
 @evaluate.command("fit-portfolio")
 @click.option(
     "--portfolio",

@@ -44,6 +44,11 @@ class _Rule:
     mention: re.Pattern[str]
     concrete: re.Pattern[str]
     concrete_needs_mention: bool = False  # e.g. a number is a measure only beside a benefit
+    beside_mention: re.Pattern[str] | None = None
+    """Concrete too, but only in a sentence that also has a mention ("känsliga" beside "uppgifter")."""
+    concrete_anywhere: bool = False
+    """The concrete part may stand in another sentence than the mention (a need in one sentence,
+    who has it in the next); the mention's sentence is quoted."""
 
 
 _MONTHS: Final = (
@@ -142,25 +147,32 @@ _RULES: Final[dict[RuleName, _Rule]] = {
     ),
     "need": _Rule(
         mention=_re(
-            _W + r"(?:behov|behöver|problem|vill|önskar|önskemål|saknar|svårt|krångl|fungerar inte|need"
-            r"|want|lack|missing|would like)"
+            _W + r"(?:behov|behöver|problem|vill|önskar|önskemål|saknar|svårt|krångl|fungerar inte|borde"
+            r"|måste|skulle|kan vi|kan man|föreslår|förslag|idé|utmaning|varför|trenger|ønsker|need|want"
+            r"|lack|missing|would like|should|could we|must|keep getting|takes too)",
+            _W + r"(?:tar (?:lång|mycket|för lång) tid|lägger (?:massor|mycket|en stor del))",
         ),
         concrete=_re(
-            r"medborgare|invånare|vårdnadshavare|brukare|patient|företagare|besökare|medarbetare|anställda",
-            r"handläggare|lärare|pedagog|personal(?:en)?\b|elev|användare",
-            _W + r"(?:kund|företag|föräldrar|chefer|citizen|resident|student|pupil|parent|staff|employee"
-            r"|teacher|user|customer|business)",
+            r"medborgar|invånar|vårdnadshavar|brukar|patient|företagar|besökar|medarbetar|anställd",
+            r"handlägg|lärar|pedagog|personal|elev|användar|förening|privatperson|lönekontor|vikarie",
+            _W + r"(?:kund|företag|föräldrar|chef|kolleg|den som|vi på|citizen|resident|student|pupil"
+            r"|parent|staff|employee|teacher|user|customer|business|client)",
         ),
         concrete_needs_mention=True,
+        concrete_anywhere=True,
     ),
     "current_situation": _Rule(
         mention=_re(
-            _W + r"(?:manuell|papper|blankett|excel|telefon|mejl|e-post|pärm|manual|paper|spreadsheet|email"
-            r"|phone)"
+            _W + r"(?:manuell|papper|blankett|excel|telefon|mejl|e-post|pärm|för hand|skriver ut|skanna|fax"
+            r"|kötid|väntetid|manual|paper|spreadsheet|email|phone|by hand)"
         ),
+        # A present state put in figures ("tar 15-20 timmar", "varje månad, ca 40-50 fall") is concrete.
         concrete=_re(
             _W + r"(?:idag|i dag|nuläge|i dagsläget|för närvarande|just nu|hittills|fortfarande|har vi"
-            r"|använder vi|currently|today|at present|we use)"
+            r"|använder vi|currently|today|at present|we use)",
+            r"\d+(?:[-–]\d+)?\s*(?:min|minuter|timmar|tim|dagar|gånger|fall|ärenden|samtal|brev|minutes"
+            r"|hours|days|times|cases)\b",
+            _W + r"(?:varje|var) (?:dag|vecka|månad|termin|år)\b|" + _W + r"every (?:day|week|month|year)\b",
         ),
     ),
     "cost": _Rule(
@@ -185,10 +197,15 @@ _RULES: Final[dict[RuleName, _Rule]] = {
             r"(?<![\w\[])(?-i:AD)\b",
         ),
         # An explicit "no": the item is answered, and the answer is that nothing shared is touched.
+        # A concrete statement of what is touched covers the item too, hedged or not ("ska sannolikt
+        # ligga på kommunens GIS-plattform"); a bare mention of a platform is partly.
         concrete=_re(
             r"(?:ingen|inga|utan) (?:integration|koppling|påverkan på)|berör inte",
             r"fristående (?:lösning|system)",
             r"stand-?alone|no integration",
+        ),
+        beside_mention=_re(
+            _W + r"(?:berör|kopplad|kopplat|ligg(?:a|er) på|byggs i|körs på|runs on|connected to)"
         ),
     ),
     "personal_data": _Rule(
@@ -200,10 +217,12 @@ _RULES: Final[dict[RuleName, _Rule]] = {
             _PLACEHOLDER,
         ),
         # Naming who is responsible answers the item's hardest question (personuppgiftsansvarig).
+        # Saying which personal data, and that it is sensitive or secret, answers the item as well.
         concrete=_re(
             r"(?:inga|inte några|utan) personuppgifter|no personal data|anonymiser|anonymi[sz]ed",
             r"personuppgiftsansvarig (?:är|blir)|data controller is",
         ),
+        beside_mention=_re(_W + r"(?:känslig|sekretess|personnummer|inkomst|diagnos|sensitive|confidential)"),
     ),
     "risks": _Rule(
         mention=_re(_W + r"(?:osäker|problem|svårt|kan bli|utmaning|concern|uncertain)"),
@@ -224,8 +243,40 @@ class Finding:
     evidence: str | None
 
 
+_LIST_ITEM: Final = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s")
+_WRAP_MIN: Final = 40
+"""A line at least this long that ends without punctuation was wrapped by the mail program."""
+
+
+def unwrap(text: str) -> str:
+    """Join lines that a mail program wrapped mid-sentence; keep paragraphs and list items apart.
+
+    "…på papper, och vi\nskriver in uppgifterna…" is one sentence: quoting only its first line
+    would cut the submitter off mid-clause. A line is joined with the next when it is long, ends
+    without a full stop, question mark, exclamation mark, colon or semicolon, and the next line
+    is neither blank nor a list item. The joined text differs from the original only in white
+    space, which quotes are compared without (`quote_in_text`).
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    for line in lines:
+        previous = out[-1] if out else ""
+        if (
+            out
+            and line.strip()
+            and len(previous.strip()) >= _WRAP_MIN
+            and not re.search(r"[.!?:;]\s*$", previous)
+            and not _LIST_ITEM.match(line)
+            and not _LIST_ITEM.match(previous)
+        ):
+            out[-1] = f"{previous.rstrip()} {line.strip()}"
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def _sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[.!?])\s+|\s*\n\s*", text)
+    parts = re.split(r"(?<=[.!?])\s+|\s*\n\s*", unwrap(text))
     return [p.strip() for p in parts if p.strip()]
 
 
@@ -243,10 +294,17 @@ def _quote(sentence: str, match: re.Match[str]) -> str:
 
 
 def _judge(rule: _Rule, sentences: list[str]) -> Finding:
+    if rule.concrete_anywhere and any(rule.concrete.search(s) for s in sentences):
+        for sentence in sentences:
+            if found := rule.mention.search(sentence):
+                return Finding("covered", _quote(sentence, found))
     for sentence in sentences:
         found = rule.concrete.search(sentence)
         if found and (not rule.concrete_needs_mention or rule.mention.search(sentence)):
             return Finding("covered", _quote(sentence, found))
+        beside = rule.beside_mention.search(sentence) if rule.beside_mention else None
+        if beside and rule.mention.search(sentence):
+            return Finding("covered", _quote(sentence, beside))
     for sentence in sentences:
         found = rule.mention.search(sentence)
         if found:

@@ -57,6 +57,18 @@ class DraftOutcome:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class Composed:
+    """One drafting pass before it is stored: the answer, its state, the model's call and why it failed."""
+
+    answer: DraftAnswer
+    state: DraftState
+    result: LlmResult | None
+    error: str | None
+    masked_text: str
+    redaction: dict[str, Any]
+
+
 class DraftingService:
     """Drafts submissions with the configured checklists, process and (optional) model."""
 
@@ -104,14 +116,28 @@ class DraftingService:
             answer = DraftAnswer.model_validate({"draft": existing.content, "gaps": existing.gaps})
             return DraftOutcome(existing, answer, False, "edited by a reviewer; not drafted again")
         names = [n for n in (submission.submitter_name,) if n]
-        redaction = mask(_source_text(submission), names=names, directory=self.directory)
+        composed = self.compose(_source_text(submission), names, budget=True)
+        answer, state, result, error = composed.answer, composed.state, composed.result, composed.error
+        text, redaction = composed.masked_text, composed.redaction
+        stored = self._store(submission, answer, state, text, redaction, result, error, force)
+        if error:
+            log.warning("draft of %s: %s", submission.reference, error)
+        return DraftOutcome(stored, answer, result is not None and state == DraftState.DRAFTED, error)
+
+    def compose(self, source: str, names: list[str], *, budget: bool = False) -> Composed:
+        """Draft `source` (title and text) without storing anything: mask, the rules, the model.
+
+        What `draft` stores, and what `beredning eval drafts` scores, so both see one drafter.
+        `budget`: count the model call against the configured budget (the service does; an
+        evaluation run does not).
+        """
+        redaction = mask(source, names=names, directory=self.directory)
         text = redaction.text
         # The rules read the text without greeting and signature: the submitter's own name under
         # "Mvh" is not personal data that the initiative would process.
         rules = rules_only_draft(strip_boilerplate(text), self.process, self.checklists, self.language)
         answer, state, result, error = rules, DraftState.RULES_ONLY, None, None
-        over_budget = self.drafter is not None and self._over_budget()
-        if over_budget:
+        if self.drafter is not None and budget and self._over_budget():
             error = "model unavailable: the hour's budget of model calls is used; drafted later"
         elif self.drafter is not None:
             try:
@@ -129,12 +155,7 @@ class DraftingService:
                 error = f"model unavailable: {exc.reason}"
             except (DraftInvalid, ValueError) as exc:
                 state, error = DraftState.DRAFT_FAILED, f"invalid model answer: {exc}"
-        stored = self._store(
-            submission, answer, state, text, redaction.model_dump(mode="json"), result, error, force
-        )
-        if error:
-            log.warning("draft of %s: %s", submission.reference, error)
-        return DraftOutcome(stored, answer, result is not None and state == DraftState.DRAFTED, error)
+        return Composed(answer, state, result, error, text, redaction.model_dump(mode="json"))
 
     def _over_budget(self) -> bool:
         """Count one model call against the budget; True when the budget is used (no call then)."""

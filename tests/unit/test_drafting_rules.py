@@ -236,3 +236,59 @@ checklists:
         (("egen", "vem"), "missing", "Vem då?"),  # no rule: missing until a model quotes evidence
     ]
     assert answer.draft.initiative_type.value == "annat"
+
+
+def test_hard_wrapped_lines_are_quoted_as_whole_sentences() -> None:
+    from intake.drafting.rules import evaluate, unwrap
+
+    wrapped = (
+        "Idag skickar invånare in ansökan om parkeringstillstånd för rörelsehindrade på papper, och vi\n"
+        "skriver in uppgifterna för hand i verksamhetssystemet. Det tar ungefär 40 minuter per ärende.\n"
+        "\n"
+        "- en punkt i en lista\n"
+        "- en annan punkt"
+    )
+    joined = unwrap(wrapped)
+    assert "papper, och vi skriver in uppgifterna" in joined
+    assert "\n\n- en punkt i en lista\n- en annan punkt" in joined, "paragraphs and list items stay apart"
+    evidence = evaluate(wrapped)["current_situation"].evidence
+    assert evidence is not None and evidence.endswith("i verksamhetssystemet.")
+    assert quote_in_text(evidence, wrapped), "the quote is still the submitter's words"
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "status"),
+    [
+        # a need in one sentence, who has it in the next
+        ("Vi vill automatisera kontrollerna. Handläggarna gör dem för hand i dag.", "need", "covered"),
+        ("Vi vill ha något bättre.", "need", "partly"),
+        # which personal data, and that it is sensitive
+        ("Uppgifterna är känsliga: det handlar om hälsa och diagnoser.", "personal_data", "covered"),
+        ("Det finns en del personuppgifter.", "personal_data", "partly"),
+        # a concrete statement of the infrastructure touched, hedged or not
+        ("Modellen ska sannolikt ligga på kommunens GIS-plattform.", "shared_infrastructure", "covered"),
+        ("Det handlar om nätverket eller inloggningen.", "shared_infrastructure", "partly"),
+        ("Berör inte gemensam\ninfrastruktur.", "shared_infrastructure", "covered"),  # an explicit no
+        ("Det blir en fristående lösning.", "shared_infrastructure", "covered"),
+        # a present state put in figures
+        ("Lönekontoret rättar för hand varje månad, ca 40-50 fall.", "current_situation", "covered"),
+        ("Allt görs för hand.", "current_situation", "partly"),
+    ],
+)
+def test_rules_tell_covered_from_partly(text: str, rule: str, status: str) -> None:
+    from intake.drafting.rules import evaluate
+
+    assert evaluate(text)[rule].status == status  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Vi borde införa tvåfaktorsinloggning för alla anställda.", "ide"),
+        ("Timanställda får fel OB-ersättning. Det blir fel varje månad.", "problem"),
+        ("Could we get one shared knowledge base for the contact centre?", "behov"),
+    ],
+)
+def test_kind_from_the_words_people_use(text: str, kind: str) -> None:
+    draft = rules_only_draft(text, load_process(), load_checklists()).draft
+    assert draft.kind.value == kind
