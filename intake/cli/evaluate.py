@@ -17,6 +17,7 @@ import json
 import math
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +27,9 @@ import click
 from intake.cli._context import CliContext, pass_ctx
 
 if TYPE_CHECKING:
+    from intake.domain.process import ProcessDefinition
+    from intake.services.portfolio_eval import Query
+    from retrieval import Embedder, VectorIndex
     from retrieval.evaluation import CachingEmbedder, Result, Scorer
 
 PAIR_COLUMNS = ("spearman", "f1_at_threshold", "best_f1", "best_threshold")
@@ -320,24 +324,72 @@ def fit_command(ctx: CliContext, file: Path, out: Path) -> None:
         )
 
 
+def _portfolio_files(
+    help_portfolio: str, help_queries: str
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Add the options every portfolio command takes: the two files, --json and the embedding cache."""
+
+    def decorate(function: Callable[..., None]) -> Callable[..., None]:
+        files = [
+            click.option(
+                flag,
+                dest,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                required=True,
+                help=text,
+            )
+            for flag, dest, text in (
+                ("--portfolio", "portfolio_file", help_portfolio),
+                ("--queries", "queries_file", help_queries),
+            )
+        ]
+        for option in reversed(
+            (
+                *files,
+                click.option("--json", "as_json", is_flag=True, help="The figures as one JSON object."),
+                click.option(
+                    "--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Embedding cache."
+                ),
+                click.option("--no-cache", is_flag=True, help="Embed everything again."),
+            )
+        ):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class _PortfolioRun:
+    """What a portfolio command works with: the ideas, the embedder, the process and an index."""
+
+    queries: list[Query]
+    embedder: Embedder
+    process: ProcessDefinition
+    index: VectorIndex
+
+
+def _portfolio_run(
+    ctx: CliContext, queries_file: Path, cache_dir: Path | None, no_cache: bool
+) -> _PortfolioRun:
+    """Read the ideas (a bad file is one line) and build the cached embedder for a portfolio command."""
+    from intake.cli.remind import _process
+    from intake.services.portfolio_eval import QueriesFileError, read_queries
+    from retrieval.evaluation import NumpyVectorIndex
+
+    try:
+        queries = read_queries(queries_file)
+    except QueriesFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    embedder = _cached_embedder(ctx, _cache_root(ctx, cache_dir, no_cache))
+    return _PortfolioRun(queries, embedder, _process(ctx), NumpyVectorIndex())
+
+
 @evaluate.command("portfolio")
-@click.option(
-    "--portfolio",
-    "portfolio_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="The portfolio (CSV or XLSX in the excerpt's format), imported as `portfolio import` does.",
+@_portfolio_files(
+    "The portfolio (CSV or XLSX in the excerpt's format), imported as `portfolio import` does.",
+    "Tab-separated `expected<TAB>query` lines: the Nr each idea belongs to, or none.",
 )
-@click.option(
-    "--queries",
-    "queries_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="Tab-separated `expected<TAB>query` lines: the Nr each idea belongs to, or none.",
-)
-@click.option("--json", "as_json", is_flag=True, help="The figures as one JSON object.")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Embedding cache.")
-@click.option("--no-cache", is_flag=True, help="Embed everything again.")
 @pass_ctx
 def portfolio_command(
     ctx: CliContext,
@@ -352,21 +404,16 @@ def portfolio_command(
     Without --json a table per idea follows the figures: expected, the first item and its score,
     what was flagged. The portfolio goes into a scratch database; nothing is left behind.
     """
-    from intake.cli.remind import _process
+    from intake.domain.glossary import GlossaryFileError
     from intake.portfolio import PortfolioFileError
-    from intake.services.portfolio_eval import QueriesFileError, evaluate_portfolio, read_queries
-    from retrieval.evaluation import NumpyVectorIndex
+    from intake.services.portfolio_eval import evaluate_portfolio
 
-    try:
-        queries = read_queries(queries_file)
-    except QueriesFileError as exc:
-        raise click.ClickException(str(exc)) from exc
-    embedder = _cached_embedder(ctx, _cache_root(ctx, cache_dir, no_cache))
+    run = _portfolio_run(ctx, queries_file, cache_dir, no_cache)
     try:
         evaluation = evaluate_portfolio(
-            ctx.settings, _process(ctx), portfolio_file, queries, embedder, NumpyVectorIndex()
+            ctx.settings, run.process, portfolio_file, run.queries, run.embedder, run.index
         )
-    except (PortfolioFileError, ValueError) as exc:
+    except (PortfolioFileError, GlossaryFileError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     figures = evaluation.figures()
     if as_json:
@@ -429,19 +476,9 @@ def drafts_command(ctx: CliContext, file: Path, as_json: bool) -> None:
 
 
 @evaluate.command("fit-portfolio")
-@click.option(
-    "--portfolio",
-    "portfolio_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="The development portfolio (CSV or XLSX in the excerpt's format).",
-)
-@click.option(
-    "--queries",
-    "queries_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="Development ideas: tab-separated `expected<TAB>query` lines.",
+@_portfolio_files(
+    "The development portfolio (CSV or XLSX in the excerpt's format).",
+    "Development ideas: tab-separated `expected<TAB>query` lines.",
 )
 @click.option(
     "--out",
@@ -453,9 +490,6 @@ def drafts_command(ctx: CliContext, file: Path, as_json: bool) -> None:
     "--folds", type=click.IntRange(2, 20), default=5, show_default=True, help="Cross-validation folds."
 )
 @click.option("--repeats", type=click.IntRange(1, 100), default=10, show_default=True, help="Random splits.")
-@click.option("--json", "as_json", is_flag=True, help="Candidates and the choice as one JSON object.")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Embedding cache.")
-@click.option("--no-cache", is_flag=True, help="Embed everything again.")
 @pass_ctx
 def fit_portfolio_command(
     ctx: CliContext,
@@ -474,27 +508,21 @@ def fit_portfolio_command(
     precision and recall, `none` ideas flagged per repeat) and the one chosen; with --out writes
     the score model carrying it. Tune on development files only.
     """
-    from intake.cli.remind import _process
     from intake.domain.glossary import GlossaryFileError
     from intake.portfolio import PortfolioFileError
-    from intake.services.portfolio_eval import QueriesFileError, fit_portfolio_model, read_queries
-    from retrieval.evaluation import NumpyVectorIndex
+    from intake.services.portfolio_eval import fit_portfolio_model
 
-    try:
-        queries = read_queries(queries_file)
-    except QueriesFileError as exc:
-        raise click.ClickException(str(exc)) from exc
-    if not any(q.expected for q in queries):
+    run = _portfolio_run(ctx, queries_file, cache_dir, no_cache)
+    if not any(q.expected for q in run.queries):
         raise click.ClickException(f"{queries_file}: no idea has an expected item; nothing to fit on")
-    embedder = _cached_embedder(ctx, _cache_root(ctx, cache_dir, no_cache))
     try:
         fitted = fit_portfolio_model(
             ctx.settings,
-            _process(ctx),
+            run.process,
             portfolio_file,
-            queries,
-            embedder,
-            NumpyVectorIndex(),
+            run.queries,
+            run.embedder,
+            run.index,
             folds=folds,
             repeats=repeats,
         )
@@ -526,7 +554,9 @@ def fit_portfolio_command(
             )
         )
         return
-    click.echo(f"{portfolio_file.name}, {queries_file.name}: {len(queries)} ideas, {folds}-fold x {repeats}")
+    click.echo(
+        f"{portfolio_file.name}, {queries_file.name}: {len(run.queries)} ideas, {folds}-fold x {repeats}"
+    )
     click.echo(f"{'candidate':<28} {'':>10} {'top1':>6} {'flag P':>7} {'flag R':>7} {'none fl.':>8}")
     for c in fitted.candidates:
         for label, f in (("in-sample", c.in_sample), ("cross-val.", c.cross_validated)):

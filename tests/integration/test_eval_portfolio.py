@@ -21,27 +21,27 @@ none\tSkolgårdarna behöver fler träd och bänkar.
 """
 
 
-def _run(tmp_path: Path, *args: str) -> tuple[int, str]:
-    queries = tmp_path / "queries.tsv"
-    if not queries.exists():
-        queries.write_text(QUERIES, encoding="utf-8")
-    runner = CliRunner()
-    result = runner.invoke(
-        main,
-        [
-            "--data-dir",
-            str(tmp_path / "data"),
-            "eval",
-            "portfolio",
-            "--portfolio",
-            str(PORTFOLIO),
-            "--queries",
-            str(queries),
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            *args,
-        ],
-    )
+def _run(
+    tmp_path: Path, *args: str, queries: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """`beredning eval portfolio` on the demo excerpt with `queries` (default: QUERIES written out)."""
+    if queries is None:
+        queries = tmp_path / "queries.tsv"
+        if not queries.exists():
+            queries.write_text(QUERIES, encoding="utf-8")
+    common = [
+        "--portfolio",
+        str(PORTFOLIO),
+        "--queries",
+        str(queries),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
+    return _cli(tmp_path, "eval", "portfolio", *common, *args, env=env)
+
+
+def _cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), *args], env=env)
     return result.exit_code, result.output
 
 
@@ -72,11 +72,6 @@ def test_a_bad_queries_file_is_named_with_its_line(tmp_path: Path) -> None:
     )
     code, output = _run(tmp_path)
     assert code == 1 and "line 2: 99-99 is not in" in output and "Traceback" not in output
-
-
-def _cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), *args], env=env)
-    return result.exit_code, result.output
 
 
 def test_the_parking_idea_is_flagged_against_22_04_in_a_fresh_data_directory(tmp_path: Path) -> None:
@@ -153,19 +148,7 @@ def test_fit_portfolio_chooses_by_cross_validation_and_writes_a_loadable_model(t
     assert kind.provenance["cross_validated"]["folds"] == 3
     # the service scores with the written model when it is configured
     env = {"BEREDNING_SIMILARITY__SCORE_MODEL": str(out)}
-    code, output = _cli(
-        tmp_path,
-        "eval",
-        "portfolio",
-        "--portfolio",
-        str(PORTFOLIO),
-        "--queries",
-        str(queries),
-        "--json",
-        "--cache-dir",
-        str(tmp_path / "cache"),
-        env=env,
-    )
+    code, output = _run(tmp_path, "--json", queries=queries, env=env)
     assert code == 0, output
     assert json.loads(output)["top1"] >= 0.8
     # no idea with an answer: nothing to fit on, said in one line
