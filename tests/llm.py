@@ -308,6 +308,8 @@ class FaultServer:
     replies: Sequence[str | int]
     """For `answer`: message contents (str) or HTTP error statuses (int), in order; the last repeats."""
     model: str = "fake-model"
+    finish_reason: str = "stop"
+    """What every answer says it stopped for (`length`: cut off at the token limit)."""
     base_url: str = ""
     _recorder: _Recorder = field(default_factory=_Recorder)
     _release: threading.Event = field(default_factory=threading.Event)
@@ -348,7 +350,7 @@ class FaultServer:
                     {
                         "index": 0,
                         "message": {"role": "assistant", "content": content},
-                        "finish_reason": "stop",
+                        "finish_reason": self.finish_reason,
                     }
                 ],
                 "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
@@ -362,9 +364,11 @@ class _FaultHandler(_Handler):
 
 
 @contextmanager
-def fault_server(fault: Fault, replies: Sequence[str | int] = ("not json {",)) -> Iterator[FaultServer]:
+def fault_server(
+    fault: Fault, replies: Sequence[str | int] = ("not json {",), *, finish_reason: str = "stop"
+) -> Iterator[FaultServer]:
     """Run a fake server with `fault`; yield it with `base_url` (ending in `/v1`) set."""
-    fake = FaultServer(fault, replies)
+    fake = FaultServer(fault, replies, finish_reason=finish_reason)
     with _serving(_FaultHandler, fake) as server:
         fake.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
         try:

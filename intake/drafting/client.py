@@ -479,6 +479,16 @@ class LangChainDrafter:
             raise DraftUnavailable(
                 f"the server refused the request: HTTP {status} ({type(exc).__name__})"
             ) from exc
+        except (openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError) as exc:
+            # The SDK's structured-output parser refuses an answer that stopped early: cut off at
+            # the output limit or the model's context (a long text on a small local model), or
+            # filtered. Asking again gets the same; the rules' draft stands (draft_failed).
+            why = (
+                "a content filter"
+                if isinstance(exc, openai.ContentFilterFinishReasonError)
+                else ("the output token limit or the model's context size")
+            )
+            raise DraftInvalid(f"the answer was cut off by {why}") from exc
         except openai.APIResponseValidationError as exc:
             raise _Transient("the server's answer was not a chat completion") from exc
         except (ValueError, KeyError) as exc:

@@ -224,6 +224,16 @@ def test_invalid_json_gets_one_repair_attempt_then_draft_invalid() -> None:
     assert repair[3]["content"].startswith(REPAIR_INSTRUCTION.split("{problem}")[0])
 
 
+def test_an_answer_cut_off_at_the_limit_is_invalid_at_once_not_a_crash() -> None:
+    """A long text on a small model fills its context: the SDK raises, the drafter says why."""
+    with (
+        fault_server("answer", ['{"title": "Parkeringstillst'], finish_reason="length") as fake,
+        pytest.raises(DraftInvalid, match="cut off by the output token limit or the model's context"),
+    ):
+        drafter(fake.base_url).draft(masked_submission(), Prompt(), SCHEMA, {})
+    assert len(fake.requests) == 1, "no repair: asking again hits the same limit"
+
+
 def test_schema_violation_is_repaired() -> None:
     wrong_kind = json.dumps({"title": "x", "summary": "y", "kind": "wish", "gaps": []})
     with fault_server("answer", [wrong_kind, VALID]) as fake:
