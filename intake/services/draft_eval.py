@@ -11,7 +11,6 @@ submissions; the model that drafted (or `rules`), and its output tokens per draf
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,22 +46,18 @@ def read_drafts(path: Path, items: Sequence[str]) -> list[GoldDraft]:
     Raises:
         DraftsFileError: unreadable, not JSON, a field missing, a status or item unknown.
     """
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DraftsFileError(f"cannot read {path}: {exc}") from exc
+    from retrieval.evaluation import FormatError, json_objects
+
     known = set(items)
     gold = []
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
+    try:
+        objects = list(json_objects(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DraftsFileError(f"cannot read {path}: {exc}") from exc
+    except FormatError as exc:
+        raise DraftsFileError(str(exc)) from exc
+    for number, data in objects:
         where = f"{path.name}:{number}"
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise DraftsFileError(f"{where}: not valid JSON ({exc.msg})") from exc
-        if not isinstance(data, dict):
-            raise DraftsFileError(f"{where}: expected a JSON object")
         missing = [k for k in ("id", "text", "kind", "initiative_type", "gaps") if k not in data]
         if missing or not isinstance(data.get("gaps"), dict):
             raise DraftsFileError(f"{where}: missing or malformed {', '.join(missing) or 'gaps'}")

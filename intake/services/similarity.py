@@ -142,9 +142,14 @@ class SimilarityService:
             settings.embedding.batch_size,
         )
         index = build_vector_index(settings, embedder)
-        service = cls.with_parts(engine, embedder, index, settings.similarity, glossary_of(settings))
-        service._glossary_source = lambda: glossary_of(settings)
-        return service
+        return cls.with_parts(
+            engine,
+            embedder,
+            index,
+            settings.similarity,
+            glossary_of(settings),
+            glossary_source=lambda: glossary_of(settings),
+        )
 
     @classmethod
     def with_parts(
@@ -154,8 +159,13 @@ class SimilarityService:
         index: VectorIndex,
         settings: SimilaritySettings,
         glossary: Glossary = EMPTY_GLOSSARY,
+        *,
+        glossary_source: Callable[[], Glossary] | None = None,
     ) -> SimilarityService:
-        """Build the service from explicit parts (tests pass fakes here)."""
+        """Build the service from explicit parts (tests pass fakes here).
+
+        `glossary_source` is read at every sync, so that an edited glossary is followed.
+        """
         search = SimilaritySearch(
             embedder,
             index,
@@ -164,7 +174,7 @@ class SimilarityService:
             clean=settings.clean_boilerplate,
             glossary=glossary,
         )
-        return cls(engine, search, settings)
+        return cls(engine, search, settings, glossary_source)
 
     @property
     def search_engine(self) -> SimilaritySearch:
@@ -218,9 +228,11 @@ class SimilarityService:
         except GlossaryFileError as exc:
             log.warning("glossary unreadable, the one in use stays: %s", exc)
             return
+        current = self._search.glossary
+        # the file's loader is cached by modification time: unchanged, it is the same object
+        if glossary is current or glossary.fingerprint() == current.fingerprint():
+            return
         with self._lock:
-            if glossary.fingerprint() == self._search.glossary.fingerprint():
-                return
             log.info("the glossary changed (%d entries): comparing every document anew", len(glossary))
             self._search.glossary = glossary
             self._seen = set()

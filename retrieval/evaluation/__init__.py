@@ -6,7 +6,15 @@
 """
 
 from retrieval.evaluation._cache import DiskEmbeddingCache
-from retrieval.evaluation._data import FormatError, Item, Pair, first_groups, read_groups, read_pairs
+from retrieval.evaluation._data import (
+    FormatError,
+    Item,
+    Pair,
+    first_groups,
+    json_objects,
+    read_groups,
+    read_pairs,
+)
 from retrieval.evaluation._kind_fit import (
     FittedKind,
     KindFigures,
@@ -72,6 +80,7 @@ __all__ = [
     "fit_kind",
     "flagging_at",
     "group_metrics",
+    "json_objects",
     "pair_metrics",
     "read_groups",
     "read_pairs",

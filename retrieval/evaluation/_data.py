@@ -41,8 +41,14 @@ class Item:
         return self.title or self.body
 
 
-def _objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8") as lines:
+def json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, object) for every non-blank line of a JSON-lines file.
+
+    Raises:
+        FormatError: a line is not JSON or not an object (the message names the line).
+        OSError: the file cannot be read.
+    """
+    with path.open(encoding="utf-8-sig") as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -72,7 +78,7 @@ def read_pairs(path: Path | str) -> list[Pair]:
     """
     path = Path(path)
     pairs: list[Pair] = []
-    for number, value in _objects(path):
+    for number, value in json_objects(path):
         where = f"{path}:{number}"
         a, b = _text(value, "a", where), _text(value, "b", where)
         score = value.get("score")
@@ -93,7 +99,7 @@ def read_groups(path: Path | str) -> list[Item]:
     path = Path(path)
     items: list[Item] = []
     seen: set[str] = set()
-    for number, value in _objects(path):
+    for number, value in json_objects(path):
         where = f"{path}:{number}"
         item = Item(
             id=_text(value, "id", where),
