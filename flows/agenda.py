@@ -40,6 +40,7 @@ from intake.drafting.checklists import load_checklists
 from intake.models import AgendaDispatch, utcnow
 from intake.reminders import claims
 from intake.reminders.digest import local_day
+from intake.services.similarity import glossary_for_reasons
 from intake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,16 @@ def claim_due(context: PeriodicContext, today: date, now: datetime) -> list[DueA
 def build(context: PeriodicContext, forum_key: str, day: date, now: datetime) -> Agenda:
     """Build the agenda from the database as it stands now."""
     checklists = load_checklists(context.settings.checklists_file)
-    return build_agenda(context.engine, context.process, forum_key, day, checklists=checklists, now=now)
+    return build_agenda(
+        context.engine,
+        context.process,
+        forum_key,
+        day,
+        checklists=checklists,
+        glossary=glossary_for_reasons(context.settings),
+        base_url=context.settings.public_base_url,
+        now=now,
+    )
 
 
 def store(context: PeriodicContext, due_agenda: DueAgenda, agenda: Agenda) -> bool:

@@ -9,6 +9,8 @@ from intake.models import Draft, Submission
 from intake.privacy import mask
 from retrieval.boilerplate import strip_boilerplate
 
+_SUMMARY_CHARS = 320
+"""About three printed lines: an agenda's summary says what the item is, the page says the rest."""
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"'(\[A-ZÅÄÖÉ0-9])")
 
 
@@ -68,5 +70,5 @@ def summary(submission: Submission, draft: Draft | None) -> tuple[str, bool]:
     """Return the summary and whether it came from the draft (else: first sentences of the text)."""
     value = draft_value(draft, "summary")
     if isinstance(value, str):
-        return " ".join(value.split()), True
-    return first_sentences(masked_body(submission, draft)), False
+        return first_sentences(value, sentences=3, max_chars=_SUMMARY_CHARS), True
+    return first_sentences(masked_body(submission, draft), max_chars=_SUMMARY_CHARS), False

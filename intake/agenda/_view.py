@@ -1,4 +1,10 @@
-"""What the Markdown and HTML renderers share: local times, line texts, and the sections."""
+"""What the Markdown, HTML and PDF renderers share: local times, line texts, and the sections.
+
+Every renderer gives an item the same shape, short enough to read in a minute: heading, meta line,
+a summary of two or three sentences, at most three matches with the reason in a few words, the
+recommendation with its grounds, at most three open questions, and the link to the item's page
+where the full gap list is.
+"""
 
 from __future__ import annotations
 
@@ -89,25 +95,50 @@ def item_title(item: AgendaItem, lang: str) -> str:
 
 
 def duplicate_line(warning: DuplicateWarning, lang: str) -> str:
-    """ "22-04 SBK Parkeringstillstånd (portföljinitiativ), likhet 0,82, ej avgjord" """
+    """ "22-04 SBK Parkeringstillstånd (portföljinitiativ), likhet 0,82, ej avgjord: gemensamt parkering" """
     kind = texts.text(f"kind_{warning.other_kind}", lang)
     if warning.on_agenda:
         kind += ", " + texts.text("on_agenda", lang)
     name = f"{warning.other_key} {warning.other_title}".strip()
     state = texts.text(f"duplicate_{warning.decision}", lang)
-    return f"{name} ({kind}), {texts.text('score', lang)} {texts.score(warning.score, lang)}, {state}"
+    line = f"{name} ({kind}), {texts.text('score', lang)} {texts.score(warning.score, lang)}, {state}"
+    if warning.common:
+        line += f"; {texts.text('common', lang)}: {', '.join(warning.common)}"
+    if warning.explanation:
+        line += f". {warning.explanation.rstrip('.')}"
+    return line + "."
+
+
+def matches_heading(item: AgendaItem, lang: str) -> str:
+    """ "Möjliga dubbletter" or, when more are known than an agenda names, "Möjliga dubbletter (3 av 5)"."""
+    heading = texts.text("duplicates", lang)
+    shown, known = len(item.top_matches), len(item.duplicates)
+    if shown < known:
+        heading += " (" + texts.text("of_shown", lang).format(shown=shown, n=known) + ")"
+    return heading
+
+
+def recommendation_line(item: AgendaItem, lang: str) -> str:
+    """ "Slå ihop med 22-04: möjlig dubblett (likhet 0,82) som ingen har avgjort; ..." """
+    advice = item.recommendation
+    action = texts.text(f"action_{advice.action}", lang).format(other=advice.other)
+    key = (
+        "grounds_gaps_one" if advice.grounds == "gaps" and advice.count == 1 else f"grounds_{advice.grounds}"
+    )
+    score = texts.score(advice.score, lang) if advice.score is not None else ""
+    return f"{action}: {texts.text(key, lang).format(score=score, count=advice.count)}"
+
+
+def full_page_line(item: AgendaItem, lang: str) -> str:
+    """Where the full gap list, the text and the history are: the item's page."""
+    key = "full_page" if item.gaps else "full_page_none"
+    return texts.text(key, lang).format(n=len(item.gaps), link=item.link or item.reference)
 
 
 def gap_line(gap: OpenGap, lang: str) -> str:
     """ "Tidsplan (saknas): När behöver lösningen vara på plats?" """
     head = f"{gap.label.get(lang)} ({texts.text(f'status_{gap.status}', lang)})"
     return f"{head}: {gap.question}" if gap.question else head
-
-
-def other_gaps_line(item: AgendaItem, lang: str) -> str:
-    """ "Även öppet: Deltagare, Slutmöte." or "" when none."""
-    labels = [g.label.get(lang) for g in item.other_gaps]
-    return f"{texts.text('other_gaps', lang)}: {', '.join(labels)}." if labels else ""
 
 
 def footer(agenda: Agenda, lang: str) -> str:

@@ -8,6 +8,9 @@ which items stood there then.
 **Ready** means: the submission has a draft, no mandatory checklist item is open, and no
 possible duplicate of it (in either direction) waits for a confirm-or-dismiss decision.
 
+**Matches** are named with the reason in a few words: the words the two texts share, both masked
+(a portfolio item's own title and description are public), and what the glossary says links them.
+
 **Order**: items that resemble each other (a non-dismissed duplicate candidate between two items
 on the agenda, or the same portfolio initiative flagged for both) form a group and stay together;
 a group counts as ready only when all its members are, so that it is discussed once. Ready units
@@ -32,6 +35,10 @@ from intake.domain.process import Label, ProcessDefinition
 from intake.drafting.checklists import ChecklistConfig, load_checklists
 from intake.models import Decision, DuplicateCandidate, ItemKind, PortfolioItem, Submission
 from intake.models import Draft as DraftRow
+from retrieval.glossary import EMPTY, Glossary
+from retrieval.lexical import shared_terms
+
+_COMMON_WORDS = 3
 
 _FACT_NAMES = {
     "initiative_type": Label(sv="Initiativtyp", en="Initiative type"),
@@ -47,9 +54,15 @@ def build_agenda(
     meeting_date: date,
     *,
     checklists: ChecklistConfig | None = None,
+    glossary: Glossary = EMPTY,
+    base_url: str | None = None,
     now: datetime | None = None,
 ) -> Agenda:
     """Build the agenda of `forum_key`'s meeting on `meeting_date`; see the module docstring.
+
+    `glossary` explains matches; `base_url` (the service's public address) makes the links to the
+    items' pages (`/forums/KEY/items/REF`: the full gap list, for the forum's members) absolute, as
+    a mailed agenda needs; without it they are relative to the service.
 
     Raises:
         UnknownForum: the process file has no such forum.
@@ -66,7 +79,7 @@ def build_agenda(
         ids = [r.id for r in rows if r.id is not None]
         refs = {r.reference: r for r in rows}
         drafts = _drafts(session, ids)
-        warnings = _warnings(session, rows, refs)
+        warnings, others = _warnings(session, rows, refs)
     items = [
         _item(
             row,
@@ -79,6 +92,8 @@ def build_agenda(
         for row in rows
         if row.id is not None
     ]
+    page = f"{(base_url or '').rstrip('/')}/forums/{forum.key}/items/"
+    items = [_linked(i, _own_text(i, refs, drafts), others, glossary, page) for i in items]
     return Agenda(
         process_name=process.name,
         forum_key=forum.key,
@@ -135,6 +150,33 @@ def order_items(items: Iterable[AgendaItem]) -> list[AgendaItem]:
     return result
 
 
+def _own_text(item: AgendaItem, refs: dict[str, Submission], drafts: dict[int | None, DraftRow]) -> str:
+    row = refs[item.reference]
+    return f"{item.title}\n{_text.masked_body(row, drafts.get(row.id))}"
+
+
+def _linked(
+    item: AgendaItem, own: str, others: dict[tuple[str, str], str], glossary: Glossary, pages: str
+) -> AgendaItem:
+    """Give an item its page's address (under `pages`) and each match the reason in a few words."""
+    return replace(
+        item,
+        duplicates=tuple(_because(w, own, others, glossary) for w in item.duplicates),
+        link=f"{pages}{item.reference}",
+    )
+
+
+def _because(
+    warning: DuplicateWarning, own: str, others: dict[tuple[str, str], str], glossary: Glossary
+) -> DuplicateWarning:
+    """Give a warning its reason in a few words, from masked and public texts only."""
+    kind = ItemKind.PORTFOLIO.value if warning.other_kind == "portfolio" else ItemKind.SUBMISSION.value
+    other = others.get((kind, warning.other_key), warning.other_title)
+    common = tuple(t.split(" ≈ ")[0] for t in shared_terms(own, other, limit=_COMMON_WORDS))
+    linking = glossary.linking(own, other)
+    return replace(warning, common=common, explanation=linking[0].explanation if linking else None)
+
+
 def _placed(item: AgendaItem, number: int, group: int | None, *, ready: bool) -> AgendaItem:
     return replace(item, number=number, group=group, ready=ready)
 
@@ -146,11 +188,12 @@ def _drafts(session: Session, ids: list[int]) -> dict[int | None, DraftRow]:
 
 def _warnings(
     session: Session, rows: Iterable[Submission], refs: dict[str, Submission]
-) -> dict[str, list[DuplicateWarning]]:
+) -> tuple[dict[str, list[DuplicateWarning]], dict[tuple[str, str], str]]:
     """Collect each agenda item's pending and confirmed duplicate candidates, stored on either side.
 
     Dismissed and linked candidates are not duplicates (linked: related work, not the same need),
-    so the forum is not warned about them.
+    so the forum is not warned about them. Also returns the other items' texts a forum may read
+    (masked), keyed by (kind, key), for the reasons.
     """
     by_id = {r.id: r for r in rows}
     live = col(DuplicateCandidate.decision).in_([Decision.PENDING, Decision.CONFIRMED])
@@ -169,7 +212,8 @@ def _warnings(
         (by_id[c.submission_id].reference, c.other_kind.value, c.other_key, c) for c in own
     ]
     pairs += [(c.other_key, ItemKind.SUBMISSION.value, source.reference, c) for c, source in reverse]
-    titles = _other_titles(session, pairs, refs)
+    shown = _other_texts(session, pairs)
+    titles = {k: title for k, (title, _) in shown.items()}
     result: dict[str, dict[tuple[str, str], DuplicateWarning]] = {}
     for ref, kind, key, candidate in pairs:
         if ref == key and kind == ItemKind.SUBMISSION.value:
@@ -193,21 +237,22 @@ def _warnings(
             before.score,
         ):
             seen[kind, key] = warning
-    return {
+    warnings = {
         ref: sorted(found.values(), key=lambda w: (-w.score, w.other_key)) for ref, found in result.items()
     }
+    return warnings, {k: f"{title}\n{text}" for k, (title, text) in shown.items()}
 
 
-def _other_titles(
-    session: Session, pairs: list[tuple[str, str, str, DuplicateCandidate]], refs: dict[str, Submission]
-) -> dict[tuple[str, str], str]:
-    """Titles of the other items: portfolio titles are public; submissions show masked titles only."""
+def _other_texts(
+    session: Session, pairs: list[tuple[str, str, str, DuplicateCandidate]]
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """Titles and texts of the other items: a portfolio item's are public; a submission's masked."""
     portfolio_keys = {key for _, kind, key, _ in pairs if kind == ItemKind.PORTFOLIO.value}
     submission_keys = {key for _, kind, key, _ in pairs if kind == ItemKind.SUBMISSION.value}
-    titles: dict[tuple[str, str], str] = {}
+    titles: dict[tuple[str, str], tuple[str, str]] = {}
     if portfolio_keys:
         for item in session.exec(select(PortfolioItem).where(col(PortfolioItem.nr).in_(portfolio_keys))):
-            titles[ItemKind.PORTFOLIO.value, item.nr] = " ".join(item.title.split())
+            titles[ItemKind.PORTFOLIO.value, item.nr] = (" ".join(item.title.split()), item.description or "")
     if submission_keys:
         found = session.exec(
             select(Submission, DraftRow)
@@ -216,9 +261,10 @@ def _other_titles(
         ).all()
         for submission, draft in found:
             title = _text.masked_title(submission, draft)
+            body = _text.masked_body(submission, draft)
             if not title:
-                title = _text.first_sentences(_text.masked_body(submission, draft), sentences=1, max_chars=80)
-            titles[ItemKind.SUBMISSION.value, submission.reference] = title
+                title = _text.first_sentences(body, sentences=1, max_chars=80)
+            titles[ItemKind.SUBMISSION.value, submission.reference] = (title, body)
     return titles
 
 
@@ -272,6 +318,7 @@ def _gaps(draft: DraftRow, checklists: ChecklistConfig) -> tuple[OpenGap, ...]:
                 # an item the checklists file no longer knows cannot be mandatory any more
                 mandatory=item.mandatory if item else False,
                 question=str(question) if question else None,
+                weight=item.weight if item else 0,
             )
         )
     return tuple(found)

@@ -39,6 +39,7 @@ def render_markdown(agenda: Agenda, lang: str = "sv") -> str:
 
 
 def _item(agenda: Agenda, item: AgendaItem, lang: str) -> list[str]:
+    """An item in at most 14 non-blank lines (15 with its group's line): see `_view`'s shape."""
     t = texts.text
     lines = [f"### {item.number}. {_flat(_view.item_title(item, lang))}", ""]
     lines += [f"_{_view.item_meta(agenda, item, lang)}_", ""]
@@ -46,21 +47,16 @@ def _item(agenda: Agenda, item: AgendaItem, lang: str) -> list[str]:
     if item.summary_source == "text":
         summary = f"{summary} {t('summary_from_text', lang)}".strip()
     lines += [summary, ""]
-    if item.duplicates:
-        lines += [f"**{t('duplicates', lang)}:**", ""]
-        lines += [f"- {_flat(_view.duplicate_line(d, lang))}" for d in item.duplicates]
+    if item.top_matches:
+        lines += [f"**{_view.matches_heading(item, lang)}:**", ""]
+        lines += [f"- {_flat(_view.duplicate_line(d, lang))}" for d in item.top_matches]
         lines.append("")
-    if not item.drafted:
-        lines += [t("not_drafted", lang), ""]
-    elif item.mandatory_gaps:
-        lines += [f"**{t('gaps', lang)} ({len(item.mandatory_gaps)}):**", ""]
-        lines += [f"- {_flat(_view.gap_line(g, lang))}" for g in item.mandatory_gaps]
+    lines += [f"**{t('recommendation', lang)}:** {_flat(_view.recommendation_line(item, lang))}", ""]
+    if item.key_questions:
+        lines += [f"**{t('key_questions', lang)}:**", ""]
+        lines += [f"- {_flat(_view.gap_line(g, lang))}" for g in item.key_questions]
         lines.append("")
-    else:
-        lines += [t("no_gaps", lang), ""]
-    other = _view.other_gaps_line(item, lang)
-    if other:
-        lines += [other, ""]
+    lines += [_flat(_view.full_page_line(item, lang)), ""]
     lines += [f"**{t('decision', lang)}:** {t('decision_options', lang)}", ""]
     return lines
 

@@ -16,6 +16,11 @@ from intake.domain.process import Label
 SummarySource = Literal["draft", "text"]
 """Where a summary came from: the draft's summary, or the first sentences of the masked text."""
 
+MAX_MATCHES = 3
+"""Matches named under an item; the rest are on the item page."""
+MAX_QUESTIONS = 3
+"""Open questions put to the forum for an item; the full gap list is on the item page."""
+
 
 @dataclass(frozen=True)
 class Meeting:
@@ -43,6 +48,10 @@ class DuplicateWarning:
     decision: Literal["pending", "confirmed"]
     on_agenda: bool = False
     """Whether the other item is on this same agenda (then both sit in one group)."""
+    common: tuple[str, ...] = ()
+    """Up to three words the two masked texts share: the reason in a few words."""
+    explanation: str | None = None
+    """What the glossary says links them ("Heroma är kommunens HR- och lönesystem."), if anything."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,23 @@ class OpenGap:
     status: Literal["partly", "missing"]
     mandatory: bool
     question: str | None
+    weight: int = 0
+    """How much the checklist item weighs in the forum's decision (the checklists file's `weight`)."""
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What the agenda suggests the forum does with an item, and why (`grounds`, a text key).
+
+    `merge` names the item to merge with (`other`); `prepare` says what is missing; `decide` says
+    that the checklist is complete and no duplicate waits.
+    """
+
+    action: Literal["decide", "prepare", "merge"]
+    grounds: Literal["complete", "confirmed", "pending", "not_drafted", "gaps", "group"]
+    other: str | None = None
+    score: float | None = None
+    count: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,6 +103,8 @@ class AgendaItem:
     gaps: tuple[OpenGap, ...] = ()
     facts: tuple[tuple[Label, Label], ...] = ()
     """Known classifications as (name, value): initiative type, kind, focus area."""
+    link: str | None = None
+    """The item's page in the service (the full gap list), absolute when the public address is known."""
 
     @property
     def mandatory_gaps(self) -> tuple[OpenGap, ...]:
@@ -92,6 +120,47 @@ class AgendaItem:
     def pending_duplicates(self) -> tuple[DuplicateWarning, ...]:
         """Duplicate candidates nobody has confirmed or dismissed yet."""
         return tuple(d for d in self.duplicates if d.decision == "pending")
+
+    @property
+    def top_matches(self) -> tuple[DuplicateWarning, ...]:
+        """The matches an agenda names: confirmed first, then by score, at most `MAX_MATCHES`."""
+        ranked = sorted(self.duplicates, key=lambda d: (d.decision != "confirmed", -d.score, d.other_key))
+        return tuple(ranked[:MAX_MATCHES])
+
+    @property
+    def key_questions(self) -> tuple[OpenGap, ...]:
+        """The open questions that matter most for the decision, at most `MAX_QUESTIONS`.
+
+        Heaviest checklist item first (its `weight`), then missing before partly, mandatory before
+        the rest; ties keep the checklist's order.
+        """
+        ranked = sorted(
+            enumerate(self.gaps),
+            key=lambda p: (-p[1].weight, p[1].status != "missing", not p[1].mandatory, p[0]),
+        )
+        return tuple(g for _, g in ranked[:MAX_QUESTIONS])
+
+    @property
+    def recommendation(self) -> Recommendation:
+        """Ready to decide, prepare more, or merge with another item, by the agenda's own rules.
+
+        A confirmed duplicate is merged; an undecided one is put to the forum as a merge to try;
+        otherwise an item without a draft or with open mandatory points is prepared more, and one
+        whose group is not ready waits with its group.
+        """
+        confirmed = [d for d in self.top_matches if d.decision == "confirmed"]
+        if confirmed:
+            return Recommendation("merge", "confirmed", confirmed[0].other_key, confirmed[0].score)
+        if self.pending_duplicates:
+            best = max(self.pending_duplicates, key=lambda d: (d.score, d.other_key))
+            return Recommendation("merge", "pending", best.other_key, best.score)
+        if not self.drafted:
+            return Recommendation("prepare", "not_drafted")
+        if self.mandatory_gaps:
+            return Recommendation("prepare", "gaps", count=len(self.mandatory_gaps))
+        if not self.ready:
+            return Recommendation("prepare", "group")
+        return Recommendation("decide", "complete")
 
 
 @dataclass(frozen=True)

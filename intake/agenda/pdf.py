@@ -166,19 +166,15 @@ def _item(
     if item.summary_source == "text":
         summary += f' <font color="#4a4a4a">{_fit(t("summary_from_text", lang), cmap)}</font>'
     parts.append(Paragraph(summary, _styles()["body"]))
-    if item.duplicates:
-        parts.append(para(f"{t('duplicates', lang)}:", "warn"))
-        parts.append(_bullets([para(_view.duplicate_line(d, lang), "body") for d in item.duplicates]))
-    if not item.drafted:
-        parts.append(para(t("not_drafted", lang), "body"))
-    elif item.mandatory_gaps:
-        parts.append(para(f"{t('gaps', lang)} ({len(item.mandatory_gaps)}):", "label"))
-        parts.append(_bullets([para(_view.gap_line(g, lang), "body") for g in item.mandatory_gaps]))
-    else:
-        parts.append(para(t("no_gaps", lang), "body"))
-    other = _view.other_gaps_line(item, lang)
-    if other:
-        parts.append(para(other, "muted"))
+    if item.top_matches:
+        parts.append(para(f"{_view.matches_heading(item, lang)}:", "warn"))
+        parts.append(_bullets([para(_view.duplicate_line(d, lang), "body") for d in item.top_matches]))
+    advice = _fit(_view.recommendation_line(item, lang), cmap)
+    parts.append(Paragraph(f"<b>{_fit(t('recommendation', lang), cmap)}:</b> {advice}", _styles()["raw"]))
+    if item.key_questions:
+        parts.append(para(f"{t('key_questions', lang)}:", "label"))
+        parts.append(_bullets([para(_view.gap_line(g, lang), "body") for g in item.key_questions]))
+    parts.append(para(_view.full_page_line(item, lang), "muted"))
     parts.append(para(f"{t('decision', lang)}:", "label"))
     parts.append(Choices([_fit(c, cmap, markup=False) for c in choices]))
     parts.append(para(f"{t('notes', lang)}:", "label"))

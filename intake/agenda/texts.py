@@ -50,6 +50,22 @@ SV: dict[str, str] = {
     "untitled": "(utan rubrik)",
     "subject": "Dagordning {forum} {day}",
     "mail_intro": "Här är dagordningen till mötet. Kalenderinbjudan finns som bilaga.",
+    "of_shown": "{shown} av {n}",
+    "common": "gemensamt",
+    "recommendation": "Förslag",
+    "action_decide": "Klart att besluta",
+    "action_prepare": "Bered mer",
+    "action_merge": "Slå ihop med {other}",
+    "grounds_complete": "alla obligatoriska punkter är besvarade och ingen dubblett väntar.",
+    "grounds_confirmed": "bekräftad dubblett (likhet {score}).",
+    "grounds_pending": "möjlig dubblett (likhet {score}) som ingen har avgjort; pröva om det är samma behov.",
+    "grounds_not_drafted": "inget utkast ännu, checklistan är inte kontrollerad.",
+    "grounds_gaps_one": "en obligatorisk punkt är öppen.",
+    "grounds_gaps": "{count} obligatoriska punkter är öppna.",
+    "grounds_group": "tas upp med sina möjliga dubbletter, och någon av dem behöver beredas mer.",
+    "key_questions": "Viktigaste öppna frågorna",
+    "full_page": "Texten, utkastet och alla {n} öppna punkter: {link}",
+    "full_page_none": "Texten och utkastet: {link}",
 }
 
 EN: dict[str, str] = {
@@ -92,6 +108,24 @@ EN: dict[str, str] = {
     "untitled": "(untitled)",
     "subject": "Agenda {forum} {day}",
     "mail_intro": "Here is the agenda for the meeting. The calendar invitation is attached.",
+    "of_shown": "{shown} of {n}",
+    "common": "shared",
+    "recommendation": "Recommendation",
+    "action_decide": "Ready to decide",
+    "action_prepare": "Prepare more",
+    "action_merge": "Merge with {other}",
+    "grounds_complete": "every mandatory item is answered and no duplicate waits.",
+    "grounds_confirmed": "confirmed duplicate (similarity {score}).",
+    "grounds_pending": (
+        "possible duplicate (similarity {score}) nobody has decided; check whether it is the same need."
+    ),
+    "grounds_not_drafted": "no draft yet, the checklist has not been checked.",
+    "grounds_gaps_one": "one mandatory item is open.",
+    "grounds_gaps": "{count} mandatory items are open.",
+    "grounds_group": "taken with its possible duplicates, and one of them needs more preparation.",
+    "key_questions": "Open questions that matter most",
+    "full_page": "The text, the draft and all {n} open items: {link}",
+    "full_page_none": "The text and the draft: {link}",
 }
 
 _WEEKDAYS = {

@@ -81,6 +81,7 @@ def _meeting_day(forum: Forum, given: datetime | None) -> date:
 def _build(ctx: CliContext, forum_key: str, meeting_date: datetime | None) -> Agenda:
     from intake.agenda import build_agenda
     from intake.drafting.checklists import ChecklistFileError, load_checklists
+    from intake.services.similarity import glossary_for_reasons
 
     process = _process(ctx)
     forum = _forum(process, forum_key)
@@ -89,7 +90,15 @@ def _build(ctx: CliContext, forum_key: str, meeting_date: datetime | None) -> Ag
         checklists = load_checklists(ctx.settings.checklists_file)
     except ChecklistFileError as exc:
         raise click.ClickException(str(exc)) from exc
-    return build_agenda(ctx.engine, process, forum.key, day, checklists=checklists)
+    return build_agenda(
+        ctx.engine,
+        process,
+        forum.key,
+        day,
+        checklists=checklists,
+        glossary=glossary_for_reasons(ctx.settings),
+        base_url=ctx.settings.public_base_url,
+    )
 
 
 @agenda.command("build")

@@ -74,6 +74,12 @@ class ChecklistItem(BaseModel):
     question: Label
     question_partly: Label | None = None
     mandatory: bool = Field(description="Must be covered before the initiative is raised for decision.")
+    weight: int = Field(
+        default=0,
+        ge=0,
+        le=10,
+        description="How much the item weighs in the forum's decision; agendas ask the heaviest open ones.",
+    )
     rule: RuleName | None = None
 
     def ask(self, status: str, language: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final, get_args
 
 from intake.domain.process import ProcessDefinition
-from intake.drafting.checklists import ChecklistConfig, Choice, RuleName
+from intake.drafting.checklists import NEEDS_HUMAN, ChecklistConfig, Choice, RuleName
 from intake.drafting.schema import (
     Benefit,
     Draft,
@@ -49,6 +49,9 @@ class _Rule:
     concrete_anywhere: bool = False
     """The concrete part may stand in another sentence than the mention (a need in one sentence,
     who has it in the next); the mention's sentence is quoted."""
+    partly: re.Pattern[str] | None = None
+    """Signs that touch the topic without ever meeting it: partly at most (what the problem costs
+    today is a baseline for a benefit, not a benefit)."""
 
 
 _MONTHS: Final = (
@@ -64,8 +67,9 @@ _RULES: Final[dict[RuleName, _Rule]] = {
         mention=_re(
             _W
             + r"(?:nytt(?:a|an|or)|effekt(?:er|en)?\b|spar(?:a|ar|as)?\b|besparing|minsk|ökad|öka\b|förbättr"
-            r"|snabbare|enklare|kortare|färre|frigör|underlätta|benefit|effects?\b|sav(?:e|ing)|reduc|improv"
-            r"|faster|easier|fewer)"
+            r"|snabbare|enklare|kortare|färre|frigör|underlätta|halver|mål(?:et)?\b|få ner|benefit|effects?\b"
+            r"|sav(?:e|ing)|reduc|improv|faster|easier|fewer|shorter|quicker|cheaper|more consistent|halve"
+            r"|target)"
         ),
         concrete=_re(
             r"\d+\s*(?:%|procent|timm|tim\b|h\b|minut|min\b|dag|veck|månad|kr\b|kronor|ärenden|samtal|hours)",
@@ -73,6 +77,12 @@ _RULES: Final[dict[RuleName, _Rule]] = {
             + r"(?:mät|nyckeltal|indikator|kpi|följa upp|uppfölj|baslinje|baseline|measur|per (?:år|månad))",
         ),
         concrete_needs_mention=True,
+        # a baseline in time or money ("varje kontroll tar ca 20 minuter", "kostar 180 000 kr per år")
+        partly=_re(
+            _AMOUNT,
+            r"\d[\d  .,]*\s*(?:minuter|timmar|timme|minutes|hours)\b",
+            _W + r"(?:\w+ (?:dagar|timmar|veckor) (?:varje|per|i) (?:dag|vecka|månad|år))",
+        ),
     ),
     "scope": _Rule(
         mention=_re(_W + r"(?:omfatt|ingå|endast|enbart|etapp|scope|includ)"),
@@ -109,7 +119,11 @@ _RULES: Final[dict[RuleName, _Rule]] = {
         ),
     ),
     "dependencies": _Rule(
-        mention=_re(_W + r"(?:integr|system|api\b|plattform|projekt|initiativ|platform|project)"),
+        mention=_re(
+            _W + r"(?:integr|system|api\b|plattform|projekt|initiativ|platform|project|robot)",
+            # other work on the same thing, or a platform inside a word ("telefoniplattformen")
+            r"\wplattform|samma sak|andra förvaltningar|redan gör|byggs om|same thing|other departments",
+        ),
         concrete=_re(
             _W + r"(?:beroende|beror på|förutsätter|kräver att|samordn|samverk|hänger ihop med|inga beroenden"
             r"|depend|requires|coordinat)",
@@ -117,16 +131,21 @@ _RULES: Final[dict[RuleName, _Rule]] = {
         ),
     ),
     "time_plan": _Rule(
+        # A plan has dates; a year alone, a season or one vague deadline only touches it.
         mention=_re(
             _W + r"(?:tidsplan|tidplan|tidpunkt|snart|snarast|så fort som möjligt|asap|brådsk|akut|i år\b"
-            r"|nästa år|under året|deadline|time ?plan|schedule|soon|urgent|next year|this year)"
+            r"|nästa år|under året|deadline|time ?plan|schedule|soon|urgent|next year|this year)",
+            r"(?<![\w/-])20\d\d(?![\w/-])",
+            r"(?:före|innan|till|efter|vid|under|från) (?:sommaren|jul(?:en)?\b|årsskiftet|hösten|våren"
+            r"|en termin|terminsstart)",
+            r"(?:before|after|by|over) (?:the )?(?:summer|christmas|new year|autumn|spring|a term)",
         ),
         concrete=_re(
-            r"(?<![\w/-])20\d\d(?:-\d\d){0,2}(?![\w/-])",
-            _W + rf"(?:{_MONTHS})\b",
-            _W + r"(?:vecka \d+|q[1-4]\b|kvartal|senast|inom \d+ (?:dagar|veckor|månader|år)"
+            r"(?<![\w/-])20\d\d-\d\d(?:-\d\d)?(?![\w/-])",
+            r"\d{1,2}\s+(?:" + _MONTHS + r")\b",
+            _W + rf"(?:{_MONTHS}) 20\d\d\b",
+            _W + r"(?:vecka \d+|q[1-4]\b|kvartal \d|senast\b|inom \d+ (?:dagar|veckor|månader|år)"
             r"|within \d+ (?:days|weeks|months))",
-            r"(?:före|innan|till) (?:sommaren|jul|årsskiftet|hösten|våren)",
             r"(?<!\w)(?-i:HT|VT)\s?\d{2,4}\b",
         ),
     ),
@@ -193,7 +212,8 @@ _RULES: Final[dict[RuleName, _Rule]] = {
             + r"(?:api\b|wifi|wi-fi|bredband|fiber|e-legitimation|e-leg\b|bankid|freja|siths|active directory"
             r"|azure ad|entra\b|single sign-on|sso\b|identitet|intranät|microsoft 365|m365|office 365|teams\b"
             r"|sharepoint|server|datacenter|moln|lagring|brandvägg|växel|hr-system|network|platform|login"
-            r"|authentication|cloud|storage|firewall|e-id\b)",
+            r"|authentication|cloud|storage|firewall|e-id\b|mdm\b|digital post|uppkoppl|ssbtek|journalsystem"
+            r"|journalen\b|mobile device management)",
             r"(?<![\w\[])(?-i:AD)\b",
         ),
         # An explicit "no": the item is answered, and the answer is that nothing shared is touched.
@@ -275,8 +295,15 @@ def unwrap(text: str) -> str:
     return "\n".join(out)
 
 
+_MAIL_HEADER: Final = re.compile(
+    r"^\s*(?:-{3,}.*|(?:från|datum|skickat|till|kopia|from|sent|date|to|cc)\s*:.*)$", re.IGNORECASE
+)
+"""A forwarded mail's header line or separator: who sent it when is not what the idea says."""
+
+
 def _sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[.!?])\s+|\s*\n\s*", unwrap(text))
+    body = "\n".join(line for line in text.split("\n") if not _MAIL_HEADER.match(line))
+    parts = re.split(r"(?<=[.!?])\s+|\s*\n\s*", unwrap(body))
     return [p.strip() for p in parts if p.strip()]
 
 
@@ -306,7 +333,7 @@ def _judge(rule: _Rule, sentences: list[str]) -> Finding:
         if beside and rule.mention.search(sentence):
             return Finding("covered", _quote(sentence, beside))
     for sentence in sentences:
-        found = rule.mention.search(sentence)
+        found = rule.mention.search(sentence) or (rule.partly.search(sentence) if rule.partly else None)
         if found:
             return Finding("partly", _quote(sentence, found))
     return Finding("missing", None)
@@ -433,8 +460,8 @@ def _title(text: str) -> DraftField[str]:
     return DraftField[str](value=value, basis="stated" if header else "inferred", quote=cut)
 
 
-def _choose(choices: list[Choice], sentences: list[str]) -> DraftField[str]:
-    """Infer the choice whose keyword comes first in the text; empty when none appears."""
+def _choose(choices: list[Choice], sentences: list[str], *, undecided: str | None = None) -> DraftField[str]:
+    """Infer the choice whose keyword comes first in the text; `undecided` (else empty) when none appears."""
     best: tuple[tuple[int, int], Choice, str] | None = None
     for at, sentence in enumerate(sentences):
         for choice in choices:
@@ -443,7 +470,7 @@ def _choose(choices: list[Choice], sentences: list[str]) -> DraftField[str]:
             if found and (best is None or (at, found.start()) < best[0]):
                 best = ((at, found.start()), choice, _quote(sentence, found))
     if best is None:
-        return DraftField[str]()
+        return DraftField[str](value=undecided, basis="inferred") if undecided else DraftField[str]()
     return DraftField[str](value=best[1].key, basis="inferred", quote=best[2])
 
 
@@ -489,7 +516,8 @@ def rules_only_draft(
             **fields,
             "title": _title(text),
             "kind": _choose(checklists.kinds, sentences),
-            "initiative_type": _choose(checklists.initiative_types, sentences),
+            # no word names the type: say that a person must decide (a model's answer still wins)
+            "initiative_type": _choose(checklists.initiative_types, sentences, undecided=NEEDS_HUMAN),
             "focus_area": _focus_area(process, text),
             "shared_infrastructure": _yes_no(findings["shared_infrastructure"]),
             "personal_data": _yes_no(findings["personal_data"]),

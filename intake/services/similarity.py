@@ -64,6 +64,19 @@ def glossary_of(settings: Settings) -> Glossary:
     return load_glossary(glossary_path(settings.glossary_file, settings.data_dir))
 
 
+def glossary_for_reasons(settings: Settings) -> Glossary:
+    """Return the glossary in force, or an empty one when its file was broken after the start.
+
+    For what only explains (an agenda's reasons): an explanation is not worth failing an agenda for,
+    and the glossary page says what is wrong with the file.
+    """
+    try:
+        return glossary_of(settings)
+    except GlossaryFileError as exc:
+        log.warning("glossary not used for the reasons: %s", exc)
+        return EMPTY_GLOSSARY
+
+
 def portfolio_key(nr: str) -> str:
     """Return the index key of a portfolio item."""
     return f"{ItemKind.PORTFOLIO.value}:{nr}"

@@ -205,8 +205,15 @@ def test_a_forum_member_sees_and_decides_only_in_their_own_forums(
         assert 'href="/forums/arkitektforum"' in listed and 'href="/forums/losningsforum"' not in listed
         assert member.get("/forums/arkitektforum").status_code == 200
         token = csrf_token(member.get("/forums/arkitektforum").text)
-        for path in ("/forums/losningsforum", "/forums/losningsforum/agenda.pdf"):
+        for path in (
+            "/forums/losningsforum",
+            "/forums/losningsforum/agenda.pdf",
+            "/forums/losningsforum/items/IN-2026-00001",
+        ):
             assert member.get(path).status_code == 403, path
+        # an item of another forum asked for under their own forum's address is not on its agenda
+        sideways = member.get("/forums/arkitektforum/items/IN-2026-00001")
+        assert sideways.status_code == 404 and "agenda-item" not in sideways.text
         unknown_forum = member.get("/forums/no-such-forum")
         assert unknown_forum.status_code == 404 and "losningsforum" not in unknown_forum.text
         decided = member.post(

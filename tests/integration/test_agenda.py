@@ -205,6 +205,14 @@ def test_build_agenda_picks_orders_and_masks(seeded: Seeded) -> None:
         "pending",
     )
     assert [d.other_key for d in by_ref["IN-2026-00003"].duplicates] == ["IN-2026-00002"]
+    # the reason in a few words comes from the masked texts: the stored shared words name "Karin"
+    assert two.common and all("karin" not in w.casefold() for w in two.common)
+    assert "parkeringstillstånd" in {w.casefold() for w in two.common}
+    assert (two_rec := by_ref["IN-2026-00002"].recommendation).action == "merge"
+    assert two_rec.other == "IN-2026-00003"
+    assert by_ref["IN-2026-00001"].recommendation.action == "decide"
+    assert by_ref["IN-2026-00004"].recommendation.grounds == "not_drafted"
+    assert by_ref["IN-2026-00001"].link == "/forums/losningsforum/items/IN-2026-00001"
     eight = by_ref["IN-2026-00008"].duplicates
     assert [(d.other_kind, d.other_key, d.other_title, d.decision) for d in eight] == [
         ("portfolio", "22-07", "Öka takten i e-arkiv", "confirmed"),

@@ -107,3 +107,31 @@ def test_a_refused_save_is_explained_in_place(server: tuple[str, str], page: Pag
     expect(page.get_by_label("Rubrik", exact=True)).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Finansiering", exact=True)).to_have_value("Egen budget")
     check_page(page, "review-item-invalid")
+
+
+def test_sections_jump_and_fold_without_javascript(server: tuple[str, str], browser: object) -> None:
+    """A day's work on a long page: jump links to every section, each section folds and opens."""
+    from playwright.sync_api import Browser
+
+    assert isinstance(browser, Browser)
+    base, reference = server
+    context = browser.new_context(java_script_enabled=False, locale="sv-SE")
+    try:
+        page = context.new_page()
+        log_in(page, base, STAFF)
+        page.goto(f"{base}/review/items/{reference}")
+        sections = page.get_by_role("navigation", name="Avsnitt på sidan")
+        expect(sections.get_by_role("link")).to_have_count(6)
+        sections.get_by_role("link", name=re.compile(r"^Luckor i checklistan \(\d+\)$")).click()
+        expect(page).to_have_url(f"{base}/review/items/{reference}#gaps")
+        gaps = page.locator("#gaps details.fold")
+        expect(gaps).to_have_attribute("open", "")
+        expect(gaps.locator("article.gap").first).to_be_visible()
+        page.locator("#gaps summary").click()
+        expect(gaps).not_to_have_attribute("open", "")
+        expect(gaps.locator("article.gap").first).to_be_hidden()
+        expect(page.locator("#draft details.fold")).to_have_attribute("open", "")  # the others stay open
+        page.locator("#gaps summary").click()
+        expect(gaps.locator("article.gap").first).to_be_visible()
+    finally:
+        context.close()

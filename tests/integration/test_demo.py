@@ -17,6 +17,7 @@ from intake.db import create_db_engine
 from intake.domain.process import load_process
 from intake.models import Decision, DuplicateCandidate, Job, JobState, Submission, utcnow
 from intake.settings import Settings
+from tests.agenda_shape import MAX_ITEM_LINES, longest_item
 from tests.server import cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.calendar]
@@ -67,6 +68,7 @@ def test_demo_load_triages_reviews_and_fills_the_agendas_once(tmp_path: Path, da
     assert "Felanmälan av gatubelysning med karta" in solution.stdout.split("## Behöver beredas mer")[0]
     assert "bekräftad dubblett" in solution.stdout
     assert "070-123 45 67" not in solution.stdout and "Karin Lindqvist" not in solution.stdout
+    assert 0 < longest_item(solution.stdout) <= MAX_ITEM_LINES, solution.stdout
     architecture = cli(["agenda", "build", "--forum", "arkitektforum"], env)
     assert "Ärenden: 2" in architecture.stdout and "19850412-1230" not in architecture.stdout
 

@@ -36,7 +36,11 @@ PAST_DAY = date(2026, 1, 13)
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> dict[str, str]:
-    accounts = [("forum@kommun.se", "forum"), ("submitter@kommun.se", "submitter")]
+    accounts = [
+        ("forum@kommun.se", "forum"),
+        ("submitter@kommun.se", "submitter"),
+        ("digit@kommun.se", "digit"),
+    ]
     env = app_env(tmp_path_factory.mktemp("data"), module_database_url, accounts=accounts)
     for args in (
         ["db", "upgrade"],
@@ -133,6 +137,28 @@ def test_the_agenda_page_shows_masked_items_to_print_and_decide_on(member: httpx
     assert "Skriv ut" in html and 'href="/forums/losningsforum/agenda.pdf"' in html
     english = member.get("/forums/losningsforum?lang=en").text
     assert "Agenda: Solution forum" in english and "Record the decision on" in english and "Merge" in english
+
+
+def test_an_item_s_page_has_every_open_point_and_match_and_no_personal_data(
+    member: httpx.Client, server: str
+) -> None:
+    agenda = member.get("/forums/losningsforum").text
+    links = re.findall(r'href="(/forums/losningsforum/items/IN-\d{4}-\d{5})"', agenda)
+    assert len(set(links)) == 6, "every item links its page"
+    pages = [member.get(link) for link in sorted(set(links))]
+    assert all(p.status_code == 200 for p in pages)
+    longest = max(pages, key=lambda p: p.text.count("<li>"))
+    found = re.search(r"Alla öppna punkter i checklistan \((\d+)\)", longest.text)
+    assert found and int(found.group(1)) > 3, "more than the agenda's three questions"
+    assert longest.text.count("(saknas)") + longest.text.count("(delvis)") == int(found.group(1))
+    for page in pages:
+        assert "Förslag:" in page.text and "/review/items/" not in page.text, "no staff link for members"
+        assert not [p for p in PERSONAL if p in page.text], "forum members never see personal data"
+    missing = member.get("/forums/losningsforum/items/IN-1999-99999")
+    assert missing.status_code == 404 and "IN-1999-99999 står inte på nästa dagordning" in missing.text
+    with logged_in(server, "digit@kommun.se") as staff:
+        page = staff.get(links[0])
+        assert page.status_code == 200 and f'href="/review/items/{links[0].rsplit("/", 1)[1]}"' in page.text
 
 
 def test_a_member_records_go_on_and_the_item_moves(member: httpx.Client, env: dict[str, str]) -> None:

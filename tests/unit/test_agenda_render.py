@@ -25,6 +25,7 @@ from intake.agenda import (
 )
 from intake.agenda.ics import escape_text, fold, unfold
 from intake.domain.process import Label, load_process
+from tests.agenda_shape import MAX_ITEM_LINES, item_blocks
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 STEP = Label(sv="Lösningsforum", en="Solution forum")
@@ -165,18 +166,25 @@ def test_markdown_reads_as_an_agenda() -> None:
     ready, rest = text.split("## Behöver beredas mer (2)")
     assert "## Klara att ta ställning till (1)" in ready
     assert "### 1. IN-2026-00001: Titel IN-2026-00001" in ready
-    assert "Alla obligatoriska punkter i checklistan är besvarade." in ready
-    assert "Även öppet: Slutmöte." in ready
+    assert (
+        "**Förslag:** Klart att besluta: alla obligatoriska punkter är besvarade och ingen dubblett väntar."
+        in ready
+    )
+    assert "**Viktigaste öppna frågorna:**\n\n- Slutmöte (saknas): När kan ett slutmöte bokas?" in ready
     assert "> Möjliga dubbletter: IN-2026-00002, IN-2026-00003 liknar varandra" in rest
     assert rest.index("### 2. IN-2026-00002") < rest.index("### 3. IN-2026-00003")
     assert (
-        "- IN-2026-00003 Titel IN-2026-00003 (inskickad idé, på denna dagordning), likhet 0,76, ej avgjord"
+        "- IN-2026-00003 Titel IN-2026-00003 (inskickad idé, på denna dagordning), likhet 0,76, ej avgjord."
         in rest
     )
     assert (
-        "**Öppna obligatoriska punkter (1):**\n\n- Tidsplan (saknas): När behöver lösningen vara på plats?"
-        in rest
+        "**Förslag:** Slå ihop med IN-2026-00003: möjlig dubblett (likhet 0,76) som ingen har avgjort" in rest
     )
+    assert (
+        "**Viktigaste öppna frågorna:**\n\n- Tidsplan (saknas): När behöver lösningen vara på plats?" in rest
+    )
+    assert "Texten, utkastet och alla 1 öppna punkter: /review/items/IN-2026-00002" not in rest
+    assert "Texten, utkastet och alla 1 öppna punkter: IN-2026-00002" in rest
     assert text.count("**Beslut:** ☐ Gå vidare") == 3
     assert "_Sammanställd 2026-11-28 06:00 av Beredning." in text
 
@@ -203,7 +211,97 @@ def test_summary_from_the_text_and_an_undrafted_item_are_said_so() -> None:
     undrafted = replace(item("A", 1, ready=False), drafted=False, gaps=(), summary_source="text")
     text = render_markdown(agenda_of([undrafted]))
     assert "Sammanfattning av A. (ur den inskickade texten)" in text
-    assert "Inget utkast ännu: checklistan är inte kontrollerad." in text
+    assert "**Förslag:** Bered mer: inget utkast ännu, checklistan är inte kontrollerad." in text
+
+
+def gap(item_id: str, weight: int, *, status: str = "missing", mandatory: bool = True) -> OpenGap:
+    return OpenGap(
+        checklist_id="initiativmall",
+        item_id=item_id,
+        label=Label(sv=f"Punkt {item_id}", en=f"Item {item_id}"),
+        status="partly" if status == "partly" else "missing",
+        mandatory=mandatory,
+        question=f"Fråga om {item_id}?",
+        weight=weight,
+    )
+
+
+MANY_GAPS = tuple(gap(f"p{n}", n % 4, status="partly" if n % 2 else "missing") for n in range(12))
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_an_item_fits_in_fifteen_lines_however_much_is_open(lang: str) -> None:
+    crowded = (
+        *(dup(f"IN-2026-0001{n}", on_agenda=False, score=0.6 + n / 100) for n in range(5)),
+        dup("22-04", kind="portfolio", on_agenda=False, score=0.7),
+    )
+    lead = replace(item("IN-2026-00001", 1, ready=False, duplicates=crowded), gaps=MANY_GAPS)
+    other = replace(
+        item("IN-2026-00002", 2, ready=False, duplicates=(dup("22-04", kind="portfolio"),)), gaps=MANY_GAPS
+    )
+    text = render_markdown(agenda_of([lead, other]), lang)
+    blocks = item_blocks(text)
+    assert len(blocks) == 2
+    for lines in blocks.values():
+        assert len(lines) <= MAX_ITEM_LINES, "\n".join(lines)
+    first = blocks["### 1. IN-2026-00001"]
+    assert first[0].startswith("> "), "the group's line is counted with the item that opens it"
+    assert sum(1 for line in first if line.startswith("- ")) == 6, "three matches and three questions"
+    heading = "Möjliga dubbletter (3 av 6)" if lang == "sv" else "Possible duplicates (3 of 6)"
+    assert f"**{heading}:**" in first
+    assert "- IN-2026-00014" in "\n".join(first) and "- IN-2026-00010" not in "\n".join(first)
+    questions = [line for line in first if line.startswith("- Punkt") or line.startswith("- Item")]
+    # weight 3 first (p3, p7, p11: partly), then nothing lighter makes the cut
+    assert [q.split()[2] for q in questions] == ["p3", "p7", "p11"]
+
+
+def test_the_recommendation_follows_the_agenda_s_rules() -> None:
+    base = item("A", 1)
+    confirmed = replace(dup("22-04", kind="portfolio", score=0.9), decision="confirmed")
+    cases = {
+        "Klart att besluta: alla obligatoriska punkter är besvarade": base,
+        "Slå ihop med 22-04: bekräftad dubblett (likhet 0,90).": replace(
+            base, duplicates=(dup("B", score=0.95), confirmed)
+        ),
+        "Slå ihop med B: möjlig dubblett (likhet 0,80)": replace(base, ready=False, duplicates=(dup("B"),)),
+        "Bered mer: inget utkast ännu": replace(base, ready=False, drafted=False),
+        "Bered mer: en obligatorisk punkt är öppen.": replace(base, ready=False, gaps=(TIDSPLAN, SLUTMOTE)),
+        "Bered mer: 2 obligatoriska punkter är öppna.": replace(
+            base, ready=False, gaps=(TIDSPLAN, gap("x", 1))
+        ),
+    }
+    for expected, case in cases.items():
+        assert expected in render_markdown(agenda_of([case])), expected
+    # two items flagged against one initiative: each is put to the forum as a merge with it
+    flagged = dup("22-04", kind="portfolio", on_agenda=False)
+    grouped = [
+        item("C", 1, ready=False, duplicates=(flagged,)),
+        item("D", 2, ready=False, duplicates=(flagged,)),
+    ]
+    assert render_markdown(agenda_of(grouped)).count("**Förslag:** Slå ihop med 22-04") == 2
+    english = render_markdown(agenda_of([replace(base, ready=False, gaps=(TIDSPLAN,))]), "en")
+    assert "**Recommendation:** Prepare more: one mandatory item is open." in english
+
+
+def test_a_match_is_named_with_its_reason_and_the_item_links_its_page() -> None:
+    reasoned = replace(
+        dup("21-11", kind="portfolio", on_agenda=False),
+        other_title="Bolagens övergång till Heroma",
+        common=("heroma", "bolag"),
+        explanation="Heroma är kommunens HR- och lönesystem.",
+    )
+    linked = replace(
+        item("A", 1, duplicates=(reasoned,)), link="https://beredning.example.se/forums/losningsforum/items/A"
+    )
+    text = render_markdown(agenda_of([linked]))
+    assert (
+        "- 21-11 Bolagens övergång till Heroma (portföljinitiativ), likhet 0,80, ej avgjord; "
+        "gemensamt: heroma, bolag. Heroma är kommunens HR- och lönesystem." in text
+    )
+    assert "Texten och utkastet: https://beredning.example.se/forums/losningsforum/items/A" in text
+    page = render_html(agenda_of([linked]))
+    assert '<a href="https://beredning.example.se/forums/losningsforum/items/A">' in page
+    assert "gemensamt: heroma, bolag" in page
 
 
 # --- HTML ---------------------------------------------------------------------------------------

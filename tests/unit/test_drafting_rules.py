@@ -273,6 +273,18 @@ def test_hard_wrapped_lines_are_quoted_as_whole_sentences() -> None:
         # a present state put in figures
         ("Lönekontoret rättar för hand varje månad, ca 40-50 fall.", "current_situation", "covered"),
         ("Allt görs för hand.", "current_situation", "partly"),
+        # a benefit needs a measure or a target; a baseline in time or money only touches it
+        ("Varje kontroll tar ca 20 minuter och vi gör 350 i månaden.", "benefit", "partly"),
+        ("Porto och kuvertering kostar oss runt 180 000 kr per år.", "benefit", "partly"),
+        ("Målet är att halvera kötiden till under 5 minuter.", "benefit", "covered"),
+        ("Det blir enklare för alla.", "benefit", "partly"),
+        # a plan has dates; one season, a year or a vague deadline is partly
+        ("Vi vill starta efter sommaren.", "time_plan", "partly"),
+        ("Det är viktigast för 2026.", "time_plan", "partly"),
+        ("Upphandling i mars 2027, införande senast 1 september.", "time_plan", "covered"),
+        ("Det senaste året har vi haft två incidenter.", "time_plan", "missing"),
+        # another unit working on the same thing is a dependency to coordinate, at least partly
+        ("Vi har hört att andra förvaltningar tittar på samma sak.", "dependencies", "partly"),
     ],
 )
 def test_rules_tell_covered_from_partly(text: str, rule: str, status: str) -> None:
@@ -292,3 +304,30 @@ def test_rules_tell_covered_from_partly(text: str, rule: str, status: str) -> No
 def test_kind_from_the_words_people_use(text: str, kind: str) -> None:
     draft = rules_only_draft(text, load_process(), load_checklists()).draft
     assert draft.kind.value == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "initiative_type"),
+    [
+        ("Passersystem på skolan\nVi behöver ett nytt system för brickorna.", "infrastruktur"),
+        ("Går det att skicka breven via digital post i stället?", "e-tjanst"),
+        ("Vi vill undersöka vilken välfärdsteknik som kan avlasta personalen.", "forstudie"),
+        # no word says which type: a person decides (a model's answer would still win)
+        ("Hemtjänstens lås krånglar hela tiden.", "needs_human"),
+    ],
+)
+def test_initiative_type_from_the_words_people_use_or_a_person_decides(
+    text: str, initiative_type: str
+) -> None:
+    draft = rules_only_draft(text, load_process(), load_checklists()).draft
+    assert draft.initiative_type.value == initiative_type
+
+
+def test_a_forwarded_mail_s_header_lines_are_not_the_idea() -> None:
+    from intake.drafting.rules import evaluate
+
+    forwarded = (
+        "---------- Vidarebefordrat meddelande ----------\nFrån: Helena Ström\n"
+        "Datum: 12 mars 2025 09:14\nÄmne: SV: Brev\nTill: Registrator BUF\n\nVi skickar många brev."
+    )
+    assert evaluate(forwarded)["time_plan"].status == "missing", "the date the mail was sent is no plan"

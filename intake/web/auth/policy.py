@@ -97,6 +97,7 @@ POLICY: Final[dict[tuple[str, str], Access]] = {
     ("GET", "/forums"): FORUM_AND_STAFF,
     ("GET", "/forums/{forum}"): FORUM_AND_STAFF,
     ("GET", "/forums/{forum}/agenda.pdf"): FORUM_AND_STAFF,
+    ("GET", "/forums/{forum}/items/{reference}"): FORUM_AND_STAFF,  # masked, as the agenda
     ("POST", "/forums/{forum}/items/{reference}/decision"): FORUM_AND_STAFF,
     # --- end forums ---
     # API keys for other systems

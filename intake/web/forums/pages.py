@@ -28,8 +28,9 @@ from intake.drafting.checklists import ChecklistConfig, load_checklists
 from intake.models import AgendaDispatch, Role
 from intake.reminders.digest import local_day
 from intake.services import workflow
+from intake.services.similarity import glossary_for_reasons
 from intake.web.auth.accounts import forums_of
-from intake.web.auth.policy import FORUM_AND_STAFF, require_role
+from intake.web.auth.policy import FORUM_AND_STAFF, STAFF, require_role
 from intake.web.auth.sessions import Principal
 from intake.web.auth.views import language_template, page_language, page_texts
 from intake.web.forums import data as forum_data
@@ -167,6 +168,39 @@ class ForumPages(Controller):
             },
         )
 
+    @get("/{forum:str}/items/{reference:str}")
+    async def item(
+        self,
+        request: Request[Any, Any, Any],
+        services: Services,
+        forum: FromPath[str],
+        reference: FromPath[str],
+    ) -> Template:
+        """One item of the live agenda in full: every open checklist point, every match, masked texts only.
+
+        The agenda names at most three matches and three questions and links here; DigIT also get
+        the link to the staff page with the unmasked text.
+        """
+        principal = _principal(request)
+        found = await _forum(request, services, forum, principal)
+        if isinstance(found, Template):
+            return found
+        _lang, t = page_texts(request, services, texts.CATALOGUES)
+        reference = reference.strip().upper()
+        day = _next_meeting(services, found)
+        agenda = await anyio.to_thread.run_sync(_build, services, found, day)
+        item = next((i for i in agenda.items if i.reference == reference), None)
+        if item is None:
+            message = t("not_on_agenda").format(reference=reference, forum=found.name.get(_lang))
+            return _error(request, services, message, HTTP_404_NOT_FOUND)
+        staff = principal is not None and principal.role in STAFF
+        return _render(
+            request,
+            services,
+            "forums/item.html",
+            {"agenda": agenda, "item": item, "forum": found, "staff_link": staff},
+        )
+
     @post("/{forum:str}/items/{reference:str}/decision", status_code=HTTP_303_SEE_OTHER)
     async def decide(
         self,
@@ -218,7 +252,15 @@ def _checklists(services: AppServices) -> ChecklistConfig:
 
 
 def _build(services: AppServices, forum: Forum, day: date) -> Agenda:
-    return build_agenda(services.engine, services.process, forum.key, day, checklists=_checklists(services))
+    return build_agenda(
+        services.engine,
+        services.process,
+        forum.key,
+        day,
+        checklists=_checklists(services),
+        glossary=glossary_for_reasons(services.settings),
+        base_url=services.settings.public_base_url,
+    )
 
 
 def _decision_names(process: ProcessDefinition, lang: str) -> list[tuple[str, str]]:
