@@ -4,6 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DLLAVA_BUILD=OFF -DMTMD_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
@@ -12,25 +13,33 @@ export ANONYMIZED_TELEMETRY := False
 DEMO_PORTFOLIO := demo/portfolio/sundsvall-utvecklingsportfolj-utdrag.csv
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate demo prefect-ui test test-unit test-calendar bench-e2e bench-load fuzz-api lint format docs clean
+.PHONY: help install install-run run migrate demo prefect-ui test test-unit test-calendar bench-e2e bench-load fuzz-api lint format docs clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-17s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# What the service needs, and no more: `make run` does not wait for the test tools.
+$(RUN_STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25"
 	# torch is pinned to the CPU build (any other spec pulls GB of CUDA packages).
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+# The service and the test and lint tools.
+$(STAMP): $(RUN_STAMP)
 	# llama-cpp-python (the test LLM server) builds from source, about 10 minutes the first time;
 	# -march=native enabled AMX kernels that die with "Illegal instruction" on a virtual CPU, so the
 	# build targets plain AVX2 and skips the tools and multimodal parts we do not use.
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install the project with its dev tools
+install-run: $(RUN_STAMP) ## Create .venv and install the service only (what make run needs)
 
-migrate: install ## Create or upgrade the database schema in $BEREDNING_DATA_DIR (default ./data)
+install: $(STAMP) ## Create .venv and install the service with the test and lint tools
+
+migrate: install-run ## Create or upgrade the database schema in $BEREDNING_DATA_DIR (default ./data)
 	$(BIN)/beredning db upgrade
 
 demo: migrate ## Load the Sundsvall portfolio excerpt and the demo submissions (triaged, on the agendas)
@@ -40,7 +49,7 @@ demo: migrate ## Load the Sundsvall portfolio excerpt and the demo submissions (
 run: demo ## Install, migrate, load the demo portfolio and serve on http://127.0.0.1:8000
 	$(BIN)/beredning serve
 
-prefect-ui: install ## Prefect's UI on http://127.0.0.1:4200 over the flow runs of `make run` (data/prefect)
+prefect-ui: install-run ## Prefect's UI on http://127.0.0.1:4200 over the flow runs of `make run` (data/prefect)
 	mkdir -p $${BEREDNING_DATA_DIR:-data}/prefect
 	PREFECT_HOME=$${BEREDNING_DATA_DIR:-data}/prefect PREFECT_SERVER_ANALYTICS_ENABLED=false \
 	  $(BIN)/prefect server start --host 127.0.0.1 --port 4200
