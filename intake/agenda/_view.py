@@ -131,7 +131,7 @@ def recommendation_line(item: AgendaItem, lang: str) -> str:
 
 def full_page_line(item: AgendaItem, lang: str) -> str:
     """Where the full gap list, the text and the history are: the item's page."""
-    key = "full_page" if item.gaps else "full_page_none"
+    key = {0: "full_page_none", 1: "full_page_one"}.get(len(item.gaps), "full_page")
     return texts.text(key, lang).format(n=len(item.gaps), link=item.link or item.reference)
 
 

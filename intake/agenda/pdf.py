@@ -168,18 +168,20 @@ def _item(
     parts.append(Paragraph(summary, _styles()["body"]))
     if item.top_matches:
         parts.append(para(f"{_view.matches_heading(item, lang)}:", "warn"))
-        parts.append(_bullets([para(_view.duplicate_line(d, lang), "body") for d in item.top_matches]))
+        parts.append(_bullets([para(_view.duplicate_line(d, lang), "line") for d in item.top_matches]))
     advice = _fit(_view.recommendation_line(item, lang), cmap)
     parts.append(Paragraph(f"<b>{_fit(t('recommendation', lang), cmap)}:</b> {advice}", _styles()["raw"]))
     if item.key_questions:
         parts.append(para(f"{t('key_questions', lang)}:", "label"))
-        parts.append(_bullets([para(_view.gap_line(g, lang), "body") for g in item.key_questions]))
+        parts.append(_bullets([para(_view.gap_line(g, lang), "line") for g in item.key_questions]))
     parts.append(para(_view.full_page_line(item, lang), "muted"))
-    parts.append(para(f"{t('decision', lang)}:", "label"))
-    parts.append(Choices([_fit(c, cmap, markup=False) for c in choices]))
-    parts.append(para(f"{t('notes', lang)}:", "label"))
-    parts.append(Lines(2))
-    parts.append(Spacer(1, 5 * mm))
+    parts.append(
+        Choices(
+            [_fit(c, cmap, markup=False) for c in choices],
+            lead=_fit(f"{t('decision', lang)}:", cmap, markup=False),
+        )
+    )
+    parts.append(Lines(2, label=_fit(f"{t('notes', lang)}:", cmap, markup=False)))
     return parts
 
 
@@ -196,21 +198,26 @@ def _bullets(items: list[Paragraph], *, numbered: bool = False) -> ListFlowable:
 
 
 class Choices(Flowable):  # type: ignore[misc]
-    """A box to tick before each decision name, wrapped over as many lines as needed."""
+    """`lead` in bold ("Beslut:"), then a box to tick before each decision name, over as many lines
+    as needed."""
 
     BOX = 3.2 * mm
     GAP = 6 * mm
     LINE = 6 * mm
 
-    def __init__(self, labels: list[str]) -> None:
+    def __init__(self, labels: list[str], lead: str = "") -> None:
         super().__init__()
         self.labels = labels
+        self.lead = lead
         self._rows: list[list[tuple[float, str]]] = []
+
+    def _lead_width(self) -> float:
+        return pdfmetrics.stringWidth(self.lead, BOLD, 10) + 3 * mm if self.lead else 0.0
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         self._rows = []
         row: list[tuple[float, str]] = []
-        x = 0.0
+        x = self._lead_width()
         for label in self.labels:
             width = self.BOX + 2 * mm + pdfmetrics.stringWidth(label, FONT, 10)
             if row and x + width > avail_width:
@@ -228,6 +235,10 @@ class Choices(Flowable):  # type: ignore[misc]
         canvas.setStrokeColor(INK)
         canvas.setLineWidth(0.8)
         top = len(self._rows) * self.LINE
+        if self.lead:
+            canvas.setFont(BOLD, 10)
+            canvas.drawString(0, top - self.LINE + 1.5 * mm, self.lead)
+            canvas.setFont(FONT, 10)
         for number, row in enumerate(self._rows):
             y = top - (number + 1) * self.LINE + 1.5 * mm
             for x, label in row:
@@ -236,13 +247,14 @@ class Choices(Flowable):  # type: ignore[misc]
 
 
 class Lines(Flowable):  # type: ignore[misc]
-    """Ruled lines to write notes on by hand."""
+    """Ruled lines to write notes on by hand, `label` in bold at the start of the first."""
 
-    SPACING = 8 * mm
+    SPACING = 7 * mm
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, label: str = "") -> None:
         super().__init__()
         self.count = count
+        self.label = label
         self._width = 0.0
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
@@ -251,10 +263,17 @@ class Lines(Flowable):  # type: ignore[misc]
 
     def draw(self) -> None:
         canvas = self.canv
+        start = 0.0
+        if self.label:
+            canvas.setFont(BOLD, 10)
+            canvas.setFillColor(INK)
+            canvas.drawString(0, (self.count - 1) * self.SPACING + 2.5, self.label)
+            start = pdfmetrics.stringWidth(self.label, BOLD, 10) + 2 * mm
         canvas.setStrokeColor(colors.HexColor("#9a9a9a"))
         canvas.setLineWidth(0.5)
         for number in range(self.count):
-            canvas.line(0, number * self.SPACING + 1, self._width, number * self.SPACING + 1)
+            left = start if number == self.count - 1 else 0.0
+            canvas.line(left, number * self.SPACING + 1, self._width, number * self.SPACING + 1)
 
 
 def _default_decisions(lang: str) -> list[str]:
@@ -296,13 +315,15 @@ def _styles() -> dict[str, ParagraphStyle]:
         return ParagraphStyle(name, parent=base, **changes)
 
     return {
-        "body": style("body", spaceAfter=3),
+        "body": style("body", spaceAfter=2),
+        # a list line under an item (a match, a question): a little tighter, so an item fits half a page
+        "line": style("line", fontSize=9.5, leading=12, spaceAfter=1),
         "raw": style("raw", spaceBefore=4, spaceAfter=2),
         "muted": style("muted", textColor=MUTED, fontSize=9, leading=12, spaceAfter=3),
-        "label": style("label", fontName=BOLD, spaceBefore=3, spaceAfter=1),
+        "label": style("label", fontName=BOLD, spaceBefore=2, spaceAfter=1),
         "warn": style("warn", fontName=BOLD, textColor=WARN, spaceBefore=3, spaceAfter=1),
         "group": style("group", fontName=BOLD, textColor=WARN, spaceBefore=6, spaceAfter=2),
         "h1": style("h1", fontName=BOLD, fontSize=17, leading=21, spaceAfter=8),
         "h2": style("h2", fontName=BOLD, fontSize=13.5, leading=17, spaceBefore=12, spaceAfter=4),
-        "h3": style("h3", fontName=BOLD, fontSize=11, leading=14, spaceBefore=6, spaceAfter=2),
+        "h3": style("h3", fontName=BOLD, fontSize=11, leading=14, spaceBefore=9, spaceAfter=2),
     }

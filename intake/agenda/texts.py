@@ -58,14 +58,15 @@ SV: dict[str, str] = {
     "action_merge": "Slå ihop med {other}",
     "grounds_complete": "alla obligatoriska punkter är besvarade och ingen dubblett väntar.",
     "grounds_confirmed": "bekräftad dubblett (likhet {score}).",
-    "grounds_pending": "möjlig dubblett (likhet {score}) som ingen har avgjort; pröva om det är samma behov.",
+    "grounds_pending": "möjlig dubblett (likhet {score}) som ingen har avgjort.",
     "grounds_not_drafted": "inget utkast ännu, checklistan är inte kontrollerad.",
     "grounds_gaps_one": "en obligatorisk punkt är öppen.",
     "grounds_gaps": "{count} obligatoriska punkter är öppna.",
     "grounds_group": "tas upp med sina möjliga dubbletter, och någon av dem behöver beredas mer.",
     "key_questions": "Viktigaste öppna frågorna",
-    "full_page": "Texten, utkastet och alla {n} öppna punkter: {link}",
-    "full_page_none": "Texten och utkastet: {link}",
+    "full_page": "Alla {n} öppna punkter: {link}",
+    "full_page_none": "Ärendets sida: {link}",
+    "full_page_one": "Den öppna punkten: {link}",
 }
 
 EN: dict[str, str] = {
@@ -116,16 +117,15 @@ EN: dict[str, str] = {
     "action_merge": "Merge with {other}",
     "grounds_complete": "every mandatory item is answered and no duplicate waits.",
     "grounds_confirmed": "confirmed duplicate (similarity {score}).",
-    "grounds_pending": (
-        "possible duplicate (similarity {score}) nobody has decided; check whether it is the same need."
-    ),
+    "grounds_pending": "possible duplicate (similarity {score}) nobody has decided yet.",
     "grounds_not_drafted": "no draft yet, the checklist has not been checked.",
     "grounds_gaps_one": "one mandatory item is open.",
     "grounds_gaps": "{count} mandatory items are open.",
     "grounds_group": "taken with its possible duplicates, and one of them needs more preparation.",
     "key_questions": "Open questions that matter most",
-    "full_page": "The text, the draft and all {n} open items: {link}",
-    "full_page_none": "The text and the draft: {link}",
+    "full_page": "All {n} open items: {link}",
+    "full_page_none": "The item's page: {link}",
+    "full_page_one": "The open item: {link}",
 }
 
 _WEEKDAYS = {

@@ -95,7 +95,8 @@ def test_a_forum_member_reads_prints_and_decides(server: str, page: Page) -> Non
     assert reference and reference.startswith("item-")
     reference = reference.removeprefix("item-")
     # the agenda names at most three open questions; the item's page has them all
-    lamps.get_by_role("link", name=re.compile(r"^Texten och utkastet|^Texten, utkastet och alla")).click()
+    to_page = re.compile(r"^Ärendets sida|^Den öppna punkten|^Alla \d+ öppna punkter")
+    lamps.get_by_role("link", name=to_page).click()
     expect(page).to_have_url(f"{server}/forums/losningsforum/items/{reference}")
     expect(page.get_by_role("heading", level=1)).to_contain_text(LAMPS)
     expect(page.get_by_role("heading", name=re.compile(r"^Alla öppna punkter i checklistan"))).to_be_visible()

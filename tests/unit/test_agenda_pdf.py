@@ -4,6 +4,7 @@ letters as text, the masked texts only, and a fallback for letters the font lack
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import replace
 
 import pytest
@@ -110,3 +111,43 @@ def test_an_empty_agenda_still_makes_a_pdf() -> None:
 @pytest.mark.parametrize("lang", ["sv", "en"])
 def test_the_same_agenda_gives_the_same_bytes(lang: str) -> None:
     assert render_pdf(SAMPLE, lang) == render_pdf(SAMPLE, lang)
+
+
+def test_items_as_long_as_real_ones_print_two_to_a_page() -> None:
+    """Three matches (portfolio titles are short) with their reasons, three open questions, a
+    two-sentence summary: two such items share a page."""
+    from tests.unit.test_agenda_render import MANY_GAPS
+
+    questions = (
+        "Vad tror ni att initiativet kostar, och hur ska det finansieras (egen budget, 2 %-medel, annat)?"
+    )
+    matches = tuple(
+        replace(
+            dup(f"22-0{n}", kind="portfolio", on_agenda=False, score=0.7 + n / 100),
+            other_title="Bolagens övergång till Heroma",
+            common=("heroma", "bolagen", "lönesystem"),
+            explanation="Heroma är kommunens HR- och lönesystem." if n == 5 else None,
+        )
+        for n in range(1, 6)
+    )
+    full = [
+        replace(
+            sample_item(f"IN-2026-0000{n}", n, ready=False, duplicates=matches),
+            title="Samma HR- och lönesystem i de kommunala bolagen",
+            summary=(
+                "Alla kommunala bolag ska byta till samma HR- och lönesystem som kommunen. I dag har "
+                "bolagen tre olika system, och lönekontoret rättar för hand varje månad."
+            ),
+            gaps=tuple(replace(g, question=questions) for g in MANY_GAPS),
+            link=f"https://beredning.example.se/forums/losningsforum/items/IN-2026-0000{n}",
+        )
+        for n in range(1, 6)
+    ]
+    pdf = render_pdf(agenda_of(full))
+    headings = [
+        re.findall(r"^\d\. IN-2026-\d{5}", page.extract_text(), re.MULTILINE)
+        for page in PdfReader(io.BytesIO(pdf)).pages
+    ]
+    # the first page has the agenda's header and one item; then two items a page
+    assert [len(h) for h in headings if h] == [1, 2, 2], headings
+    assert flat(text_of(pdf)).count("Heroma är kommunens HR- och lönesystem.") == 5

@@ -183,8 +183,8 @@ def test_markdown_reads_as_an_agenda() -> None:
     assert (
         "**Viktigaste öppna frågorna:**\n\n- Tidsplan (saknas): När behöver lösningen vara på plats?" in rest
     )
-    assert "Texten, utkastet och alla 1 öppna punkter: /review/items/IN-2026-00002" not in rest
-    assert "Texten, utkastet och alla 1 öppna punkter: IN-2026-00002" in rest
+    assert "/review/items/IN-2026-00002" not in rest
+    assert "Den öppna punkten: IN-2026-00002" in rest
     assert text.count("**Beslut:** ☐ Gå vidare") == 3
     assert "_Sammanställd 2026-11-28 06:00 av Beredning." in text
 
@@ -298,7 +298,7 @@ def test_a_match_is_named_with_its_reason_and_the_item_links_its_page() -> None:
         "- 21-11 Bolagens övergång till Heroma (portföljinitiativ), likhet 0,80, ej avgjord; "
         "gemensamt: heroma, bolag. Heroma är kommunens HR- och lönesystem." in text
     )
-    assert "Texten och utkastet: https://beredning.example.se/forums/losningsforum/items/A" in text
+    assert "Ärendets sida: https://beredning.example.se/forums/losningsforum/items/A" in text
     page = render_html(agenda_of([linked]))
     assert '<a href="https://beredning.example.se/forums/losningsforum/items/A">' in page
     assert "gemensamt: heroma, bolag" in page
