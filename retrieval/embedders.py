@@ -173,6 +173,12 @@ class SentenceTransformerEmbedder:
         """Embed texts to store; this model uses no document prefix."""
         return self._encode(texts)
 
+    def token_count(self, text: str) -> int:
+        """Return the number of tokens the model reads of `text`, cut at its sequence limit."""
+        model = self._model()
+        ids = model.tokenizer(text, truncation=True, max_length=model.max_seq_length)["input_ids"]
+        return len(ids)
+
     def embed_query(self, text: str) -> Vector:
         """Embed a text to search for."""
         vector: Vector = self._encode([text])[0]
@@ -185,6 +191,8 @@ class _E5Model(Protocol):
     def query(self, texts: str | list[str]) -> np.ndarray: ...
 
     def passage(self, texts: str | list[str]) -> np.ndarray: ...
+
+    def token_count(self, text: str, is_query: bool = False) -> int: ...
 
 
 _E5_MODELS: dict[str, _E5Model] = {}
@@ -243,6 +251,12 @@ class E5Embedder:
         except _LIBRARY_ERRORS as exc:
             raise EmbeddingError(f"{self.model_id} could not embed: {exc}") from exc
         return _normalised(np.concatenate(parts), model.dim)
+
+    def token_count(self, text: str) -> int:
+        """Return the number of tokens the model reads of `text` as a document (prefix included)."""
+        model = _load_e5(self._variant)
+        with self._call_lock:
+            return int(model.token_count(text))
 
     def embed_query(self, text: str) -> Vector:
         """Embed a text to search for, with the `query: ` prefix."""

@@ -315,6 +315,59 @@ def pages_bench(ctx: CliContext, items: int, count: int, database_url: str | Non
     click.echo(f"peak RSS of the app: {_cell(result.peak_rss_mb, '.0f')} MB")
 
 
+@bench.command("embed")
+@click.option(
+    "--source",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory of *.groups.jsonl and *.pairs.jsonl files (default ../shared/data/eval/dev).",
+)
+@click.option(
+    "--count", type=click.IntRange(2, 10_000), default=60, show_default=True, help="Long texts embedded."
+)
+@click.option(
+    "--rounds",
+    type=click.IntRange(1, 20),
+    default=3,
+    show_default=True,
+    help="Rounds per model, alternating; the fastest counts.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@pass_ctx
+def embed_bench(ctx: CliContext, source: Path | None, count: int, rounds: int, as_json: bool) -> None:
+    """Embed the same long texts with the default embedder and all-MiniLM-L6-v2: rates and ratio."""
+    from intake.benchmark import BenchInputError, default_source_dir, read_sources
+    from intake.benchmark.embed import MINILM, TARGET_RATIO, long_texts, run_embed
+    from retrieval.base import EmbeddingError
+    from retrieval.embedders import SentenceTransformerEmbedder, embedder_from_config
+
+    settings = ctx.settings.embedding
+    directory = source or default_source_dir()
+    try:
+        texts = long_texts(read_sources(directory), count)
+        default = embedder_from_config(settings.backend, settings.model, settings.device, settings.batch_size)
+        minilm = SentenceTransformerEmbedder(MINILM, batch_size=settings.batch_size)
+        result = run_embed(default, minilm, texts, batch_size=settings.batch_size, rounds=rounds)
+    except (BenchInputError, EmbeddingError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    figures = result.figures()
+    if as_json:
+        click.echo(json.dumps(figures))
+        return
+    click.echo(
+        f"{result.texts} long texts (mean {result.mean_chars:.0f} characters) from {directory}, "
+        f"batches of {result.batch_size}, the fastest of {result.rounds} rounds each"
+    )
+    click.echo(f"{'model':<18}{'texts/s':>10}{'tokens/s':>10}{'tokens/text':>13}")
+    for prefix in ("default", "minilm"):
+        click.echo(
+            f"{figures[prefix + '_model']:<18}{figures[prefix + '_texts_per_s']:>10.2f}"
+            f"{_cell(figures[prefix + '_tokens_per_s'], '.0f'):>10}"
+            f"{_cell(figures[prefix + '_tokens_per_text'], '.0f'):>13}"
+        )
+    click.echo(f"ratio to MiniLM: {figures['ratio_to_minilm']:.2f} (target {TARGET_RATIO})")
+
+
 def register(main: click.Group) -> None:
     """Add the `bench` group to the CLI."""
     main.add_command(bench)
