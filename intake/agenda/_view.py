@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 from intake.agenda import texts
 from intake.agenda.model import Agenda, AgendaItem, DuplicateWarning, OpenGap
+from intake.domain.process import DEFAULT_TIMEZONE
 
-DEFAULT_ZONE = ZoneInfo("Europe/Stockholm")
+DEFAULT_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 
 
 def zone(agenda: Agenda) -> tzinfo:

@@ -94,8 +94,7 @@ def meeting_cutoff(forum: Forum, day: date) -> datetime:
     meeting = meeting_on(forum, day)
     if meeting.start is not None:
         return meeting.start.astimezone(UTC)
-    zone = ZoneInfo(forum.cadence.timezone) if forum.cadence else ZoneInfo("Europe/Stockholm")
-    return datetime.combine(day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+    return datetime.combine(day, datetime.min.time(), tzinfo=forum.zone).astimezone(UTC)
 
 
 def agendas_due(

@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from intake.domain.datafile import load_data_file
 
+DEFAULT_TIMEZONE = "Europe/Stockholm"
+"""The time zone of a process file or a cadence that names none: the one place it is written."""
+
 
 class ProcessFileError(ValueError):
     """Raised when the process file cannot be read or does not describe a valid process."""
@@ -52,7 +55,7 @@ class Cadence(BaseModel):
     time: time
     duration_minutes: int = Field(default=60, ge=5, le=12 * 60)
     location: str | None = None
-    timezone: str = "Europe/Stockholm"
+    timezone: str = DEFAULT_TIMEZONE
 
     @field_validator("time", mode="before")
     @classmethod
@@ -96,6 +99,11 @@ class Forum(BaseModel):
     cadence: Cadence | None = None
     members: list[str] = Field(default_factory=list, description="E-mail addresses that get the agenda.")
     agenda_days_before: int = Field(default=3, ge=0, le=60)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The forum's time zone: its cadence's, else the default."""
+        return ZoneInfo(self.cadence.timezone if self.cadence else DEFAULT_TIMEZONE)
 
     @field_validator("members")
     @classmethod
@@ -229,7 +237,7 @@ class ProcessDefinition(BaseModel):
 
     name: Label
     timezone: str = Field(
-        default="Europe/Stockholm", description="Where the process runs: when the daily reminder goes out."
+        default=DEFAULT_TIMEZONE, description="Where the process runs: when the daily reminder goes out."
     )
     forums: list[Forum]
     steps: list[Step] = Field(min_length=1)

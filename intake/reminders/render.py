@@ -6,6 +6,7 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from intake import outbox
+from intake.domain.process import DEFAULT_TIMEZONE
 from intake.reminders.digest import Digest
 
 
@@ -14,7 +15,7 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|") or "–"
 
 
-def render_markdown(digest: Digest, timezone: str = "Europe/Stockholm") -> str:
+def render_markdown(digest: Digest, timezone: str = DEFAULT_TIMEZONE) -> str:
     """Return the digest as Markdown: the items waiting longest first, then the owed answers."""
     zone = ZoneInfo(timezone)
     lines = [
@@ -67,7 +68,7 @@ def subject(digest: Digest) -> str:
 
 
 def digest_message(
-    digest: Digest, *, sender: str, recipients: list[str], timezone: str = "Europe/Stockholm"
+    digest: Digest, *, sender: str, recipients: list[str], timezone: str = DEFAULT_TIMEZONE
 ) -> EmailMessage:
     """Build the digest e-mail (Markdown as plain text)."""
     message = outbox.new_message(sender, recipients, subject(digest))

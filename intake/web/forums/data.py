@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -104,7 +103,7 @@ def decision_window(
     forum: Forum, day: date, stored: AgendaDispatch | None, *, past: bool = False
 ) -> tuple[datetime, datetime | None]:
     """Return (from, until) of the decisions that belong to the meeting on `day`; see the module doc."""
-    zone = ZoneInfo(forum.cadence.timezone) if forum.cadence else ZoneInfo("Europe/Stockholm")
+    zone = forum.zone
     if stored is not None and stored.built_at is not None:
         start = _aware(stored.built_at)
     else:
