@@ -323,7 +323,7 @@ class Job(SQLModel, table=True):
     finished_at: datetime | None = _timestamp(default=None)
 
 
-# --- periodic flows: agendas sent, reminder digests, gap questions (issue 5) ---
+# --- periodic flows: agendas sent, reminder digests, gap questions ---
 
 
 class AgendaDispatch(SQLModel, table=True):
@@ -405,7 +405,7 @@ class GapQuestion(SQLModel, table=True):
     answered_by: str | None = Field(default=None, max_length=200)
 
 
-# --- e-mail intake (issue 6) ---
+# --- e-mail intake ---
 
 
 class MailState(enum.StrEnum):
@@ -488,7 +488,7 @@ class MailAckCount(SQLModel, table=True):
     count: int = Field(default=0)
 
 
-# --- accounts and sessions (issue 7) ---
+# --- accounts and sessions ---
 
 
 class Role(enum.StrEnum):
@@ -577,7 +577,7 @@ class AppSecret(SQLModel, table=True):
     created_at: datetime = _timestamp(default_factory=utcnow)
 
 
-# --- following a submission by link (issue 7) ---
+# --- following a submission by link ---
 
 
 class FollowLink(SQLModel, table=True):

@@ -117,7 +117,7 @@ class SimilaritySettings(BaseModel):
     candidate_pool: int = Field(
         default=50, ge=5, le=1000, description="Dense and lexical candidates gathered before ranking."
     )
-    # --- similarity judge (issue 3) ---
+    # --- similarity judge ---
     judge: Literal["off", "llm"] = Field(
         default="off",
         description=(

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/signal_ceiling.py ../shared/data/eval/dev/seamonkey-dev.groups.jsonl
 
-Issue 3 asks for recall@5 >= 0.90 on `seamonkey-dev`; the shipped scorer gets 0.867. This script
+The similarity target is recall@5 >= 0.90 on `seamonkey-dev`; the shipped scorer gets 0.867. This script
 answers whether any weighting of the signals that the installable models give can reach it
 honestly. It computes, for every item of the file (boilerplate removed, as the service compares):
 

@@ -37,14 +37,14 @@ from intake.web.api import (
 from intake.web.auth import access_config
 from intake.web.background import BackgroundWork
 from intake.web.follow.mine import MinePages
-from intake.web.follow.pages import FollowPages  # issue 7, follow
-from intake.web.forums import ForumPages  # issue 7, forums
+from intake.web.follow.pages import FollowPages
+from intake.web.forums import ForumPages
 from intake.web.glossary import GlossaryPages
 from intake.web.mail_api import MailController
 from intake.web.pages import IntakePages
-from intake.web.portfolio import PortfolioPages  # issue 7, portfolio
+from intake.web.portfolio import PortfolioPages
 from intake.web.privacy import PrivacyPages
-from intake.web.review.duplicate_actions import DuplicateActions  # issue 7, duplicates
+from intake.web.review.duplicate_actions import DuplicateActions
 from intake.web.review.item import ItemPages
 from intake.web.review.pages import ReviewPages
 from intake.web.security_headers import add_security_headers
@@ -109,14 +109,14 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
             ApiKeyPages,
             PrivacyPages,
             GlossaryPages,
-            # --- issue 7 page controllers: one line per area ---
+            # --- page controllers: one line per area ---
             ItemPages,  # item:
             DuplicateActions,  # duplicates:
             FollowPages,  # follow:
             MinePages,
             PortfolioPages,  # portfolio:
             ForumPages,  # forums:
-            # --- end issue 7 ---
+            # --- end page controllers ---
             create_static_files_router(
                 path="/static", directories=[web_dir / "static"], include_in_schema=False
             ),

@@ -181,7 +181,7 @@ def test_form_in_swedish_then_english_and_receipt(server: str) -> None:
         assert '<html lang="en">' in english.text and "Submit an idea" in english.text
         # the choice sticks (cookie) until changed
         assert '<html lang="en">' in client.get("/").text
-        # the form carries a CSRF token (issue 7), as a browser would send it back
+        # the form carries a CSRF token, as a browser would send it back
         token = page.text.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
         receipt = client.post(
             "/?lang=sv", data={"text": PARKING, "title": "", "submitter_name": "Test", "_csrf_token": token}

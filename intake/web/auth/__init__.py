@@ -1,4 +1,4 @@
-"""Access (issue 7): staff accounts and roles, server-side sessions, CSRF, one route policy.
+"""Access: staff accounts and roles, server-side sessions, CSRF, one route policy.
 
 `access_config(services)` returns what `create_app` passes to Litestar, so the app factory needs
 one line per piece and nothing here runs at import time.

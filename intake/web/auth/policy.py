@@ -67,17 +67,17 @@ POLICY: Final[dict[tuple[str, str], Access]] = {
     ("GET", "/login/oidc/callback"): PUBLIC,
     # staff pages
     ("GET", "/review"): STAFF,
-    # --- item page (issue 7, item) ---
+    # --- item page ---
     ("GET", "/review/items/{reference}"): STAFF,
     ("POST", "/review/items/{reference}/draft"): STAFF,
     ("POST", "/review/items/{reference}/questions"): STAFF,
     ("POST", "/review/items/{reference}/move"): STAFF,
     # --- end item page ---
-    # --- duplicates and merge (issue 7, duplicates) ---
+    # --- duplicates and merge ---
     ("POST", "/review/items/{reference}/duplicates/{key}"): STAFF,
     ("POST", "/review/items/{reference}/unmerge"): STAFF,
     # --- end duplicates ---
-    # --- follow by link (issue 7, follow): the token in the path is the credential ---
+    # --- follow by link: the token in the path is the credential ---
     ("GET", "/follow/{token}"): PUBLIC,  # the handler resolves the token: unknown -> 404
     ("GET", "/follow/{token}/answers"): PUBLIC,  # back to the page (a language switch after an error)
     ("POST", "/follow/{token}/answers"): PUBLIC,
@@ -85,7 +85,7 @@ POLICY: Final[dict[tuple[str, str], Access]] = {
     ("GET", "/mine"): LOGGED_IN,
     ("POST", "/mine/{reference}"): LOGGED_IN,
     # --- end follow ---
-    # --- portfolio pages (issue 7, portfolio) ---
+    # --- portfolio pages ---
     # the portfolio is public data: submitters look for an initiative to join before filing a new one
     ("GET", "/portfolio"): PUBLIC,
     ("GET", "/portfolio/{nr}"): PUBLIC,  # staff also see who flagged it (checked in the handler)
@@ -93,7 +93,7 @@ POLICY: Final[dict[tuple[str, str], Access]] = {
     ("GET", "/portfolio/import"): STAFF,
     ("POST", "/portfolio/import"): STAFF,
     # --- end portfolio ---
-    # --- forum pages (issue 7, forums) ---
+    # --- forum pages ---
     ("GET", "/forums"): FORUM_AND_STAFF,
     ("GET", "/forums/{forum}"): FORUM_AND_STAFF,
     ("GET", "/forums/{forum}/agenda.pdf"): FORUM_AND_STAFF,

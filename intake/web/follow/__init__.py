@@ -1,1 +1,1 @@
-"""The submitter's follow pages (issue 7): a link instead of an account."""
+"""The submitter's follow pages: a link instead of an account."""

@@ -1,4 +1,4 @@
-"""The forum pages (issue 7): each forum's next agenda to read, print and download, and its decisions."""
+"""The forum pages: each forum's next agenda to read, print and download, and its decisions."""
 
 from intake.web.forums.pages import ForumPages
 

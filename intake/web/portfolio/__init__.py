@@ -1,4 +1,4 @@
-"""The portfolio pages (issue 7): browse, search and open initiatives; staff import and export."""
+"""The portfolio pages: browse, search and open initiatives; staff import and export."""
 
 from intake.web.portfolio.pages import PortfolioPages
 

@@ -1,1 +1,1 @@
-"""Staff pages under `/review/` (issue 7): the queue now, the item page later."""
+"""Staff pages under `/review/`: the queue, the item page and its duplicate actions."""
