@@ -139,7 +139,8 @@ def full_page_line(item: AgendaItem, lang: str) -> str:
 def gap_line(gap: OpenGap, lang: str) -> str:
     """ "Tidsplan (saknas): När behöver lösningen vara på plats?" """
     head = f"{gap.label.get(lang)} ({texts.text(f'status_{gap.status}', lang)})"
-    return f"{head}: {gap.question}" if gap.question else head
+    question = gap.question_in(lang)
+    return f"{head}: {question}" if question else head
 
 
 def footer(agenda: Agenda, lang: str) -> str:

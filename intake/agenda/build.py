@@ -319,6 +319,7 @@ def _gaps(draft: DraftRow, checklists: ChecklistConfig) -> tuple[OpenGap, ...]:
                 mandatory=item.mandatory if item else False,
                 question=str(question) if question else None,
                 weight=item.weight if item else 0,
+                asked=Label(sv=item.ask(status, "sv"), en=item.ask(status, "en")) if item else None,
             )
         )
     return tuple(found)

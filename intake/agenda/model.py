@@ -66,6 +66,15 @@ class OpenGap:
     question: str | None
     weight: int = 0
     """How much the checklist item weighs in the forum's decision (the checklists file's `weight`)."""
+    asked: Label | None = None
+    """The checklist's own question for this status in both languages; `question` is what the
+    draft stored (that text, or one a reviewer wrote), shown as is when it is not the checklist's."""
+
+    def question_in(self, lang: str) -> str | None:
+        """The question in `lang` when it is the checklist's own; a reviewer's wording as written."""
+        if self.asked is not None and self.question in (None, self.asked.sv, self.asked.en):
+            return self.asked.get(lang)
+        return self.question
 
 
 @dataclass(frozen=True)

@@ -435,3 +435,17 @@ def test_mail_has_text_html_and_the_invitation() -> None:
 def test_mail_without_recipients_is_refused() -> None:
     with pytest.raises(AgendaMailError, match="no members"):
         agenda_message(agenda_of([], members=()), sender="a@b.se")
+
+
+def test_the_checklist_s_own_question_follows_the_agenda_s_language_a_reviewer_s_stays() -> None:
+    asked = Label(sv="När behöver lösningen vara på plats?", en="When must the solution be in place?")
+    own = replace(TIDSPLAN, asked=asked)
+    reworded = replace(own, question="Hinner ni till skolstarten i augusti?")
+    for gap_, english in (
+        (own, "When must the solution be in place?"),
+        (reworded, "Hinner ni till skolstarten"),
+    ):
+        text = render_markdown(agenda_of([replace(item("A", 1, ready=False), gaps=(gap_,))]), "en")
+        assert english in text
+    swedish = render_markdown(agenda_of([replace(item("A", 1, ready=False), gaps=(own,))]))
+    assert "Tidsplan (saknas): När behöver lösningen vara på plats?" in swedish
