@@ -445,3 +445,20 @@ def _processes_with_env(entry: bytes) -> list[int]:
         if entry in environment and state != "Z":
             found.append(int(proc.name))
     return found
+
+
+@pytest.mark.slow
+def test_submit_wait_without_a_prefect_server_starts_one_once_and_stops_it(
+    tmp_path: Path, database_url: str
+) -> None:
+    """No worker, no configured server: the command starts Prefect's temporary server once, runs
+    the flow on it, prints no traceback, and leaves no server behind."""
+    env = _env(tmp_path, database_url, PREFECT_API_URL="")  # empty counts as unset
+    result = cli(["submit", "--wait", "--text", PARKING], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.match(r"IN-\d{4}-\d{5} awaits review in steg-1", result.stdout), result.stdout
+    assert result.stderr.count("Starting temporary server") == 1, result.stderr
+    assert "Traceback" not in result.stderr and "Error logging to API" not in result.stderr
+    port = _prefect_port(result.stderr)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5)
