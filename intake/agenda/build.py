@@ -35,6 +35,7 @@ from intake.domain.process import Label, ProcessDefinition
 from intake.drafting.checklists import ChecklistConfig, load_checklists
 from intake.models import Decision, DuplicateCandidate, ItemKind, PortfolioItem, Submission
 from intake.models import Draft as DraftRow
+from intake.privacy import PLACEHOLDER
 from retrieval.glossary import EMPTY, Glossary
 from retrieval.lexical import shared_terms
 
@@ -172,6 +173,8 @@ def _because(
     """Give a warning its reason in a few words, from masked and public texts only."""
     kind = ItemKind.PORTFOLIO.value if warning.other_kind == "portfolio" else ItemKind.SUBMISSION.value
     other = others.get((kind, warning.other_key), warning.other_title)
+    # placeholders mark masked data in both texts; "[PERSON_1]" in each is not a shared word
+    own, other = PLACEHOLDER.sub(" ", own), PLACEHOLDER.sub(" ", other)
     common = tuple(t.split(" ≈ ")[0] for t in shared_terms(own, other, limit=_COMMON_WORDS))
     linking = glossary.linking(own, other)
     return replace(warning, common=common, explanation=linking[0].explanation if linking else None)

@@ -25,11 +25,11 @@ from intake.drafting.schema import (
     YesNo,
     quote_in_text,
 )
-from intake.privacy import Kind
+from intake.privacy import PLACEHOLDER
 
 # Start of a word, not inside a placeholder such as [TELEFON_1].
 _W: Final = r"(?<![\w\[])"
-_PLACEHOLDER: Final = rf"\[(?:{'|'.join(k.prefix for k in Kind)})_\d+\]"
+_PLACEHOLDER: Final = PLACEHOLDER.pattern
 _MAX_QUOTE: Final = 200
 
 

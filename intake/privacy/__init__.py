@@ -23,6 +23,6 @@ the only type a model client accepts, and one that nothing but `mask()` can buil
 """
 
 from intake.privacy._mask import mask
-from intake.privacy._model import Kind, MaskedText, Redaction, RedactionNotSealed, Span
+from intake.privacy._model import PLACEHOLDER, Kind, MaskedText, Redaction, RedactionNotSealed, Span
 
-__all__ = ["Kind", "MaskedText", "Redaction", "RedactionNotSealed", "Span", "mask"]
+__all__ = ["PLACEHOLDER", "Kind", "MaskedText", "Redaction", "RedactionNotSealed", "Span", "mask"]

@@ -37,6 +37,9 @@ _PREFIXES: Final[dict[Kind, str]] = {
 PLACEHOLDER_RE: Final = re.compile(r"\[(?:PNR|SAMNR|TELEFON|EPOST|PERSON|ADRESS)_\d+\]")
 """Matches every placeholder `mask()` writes."""
 
+PLACEHOLDER: Final = re.compile(rf"\[(?:{'|'.join(_PREFIXES.values())})_\d+\]")
+"""A placeholder as `mask()` writes it, `[PERSON_1]`: in masked texts, a mark, not a word."""
+
 
 class Span(BaseModel):
     """One masked stretch: `original[start:end]` was replaced by `placeholder`."""

@@ -150,7 +150,11 @@ def seeded(tmp_path: Path, database_url: str) -> Seeded:
             session, "IN-2026-00003", "steg-1", START - timedelta(days=8), "Parkeringstillstånd."
         )
         _draft(
-            session, s3, "Parkeringstillstånd.", content("E-tjänst för parkeringstillstånd", "E-tjänst."), []
+            session,
+            s3,
+            "Parkeringstillstånd. Ring [PERSON_1] på [TELEFON_1].",
+            content("E-tjänst för parkeringstillstånd", "E-tjänst."),
+            [],
         )
         _candidate(session, s3, ItemKind.SUBMISSION, "IN-2026-00002", 0.7626, Decision.PENDING)
         _candidate(session, s3, ItemKind.PORTFOLIO, "22-04", 0.61, Decision.DISMISSED)
@@ -208,6 +212,7 @@ def test_build_agenda_picks_orders_and_masks(seeded: Seeded) -> None:
     # the reason in a few words comes from the masked texts: the stored shared words name "Karin"
     assert two.common and all("karin" not in w.casefold() for w in two.common)
     assert "parkeringstillstånd" in {w.casefold() for w in two.common}
+    assert not {"person", "telefon"} & {w.casefold() for w in two.common}, "placeholders are not words"
     assert (two_rec := by_ref["IN-2026-00002"].recommendation).action == "merge"
     assert two_rec.other == "IN-2026-00003"
     assert by_ref["IN-2026-00001"].recommendation.action == "decide"
