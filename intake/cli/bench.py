@@ -45,6 +45,15 @@ TABLE_COLUMNS = (
 """Header, result key and format of each column of `bench similar`'s table."""
 
 
+SOURCE_OPTION = click.option(
+    "--source",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory of *.groups.jsonl and *.pairs.jsonl files (default ../shared/data/eval/dev).",
+)
+"""The development sets the benchmarks read their texts from."""
+
+
 @click.group("bench")
 def bench() -> None:
     """Benchmarks that print figures (they never fail on a number)."""
@@ -112,12 +121,7 @@ def intake_bench(url: str, count: int, as_json: bool, api_key: str | None) -> No
     show_default=True,
     help="Similar-items queries timed per size, one at a time.",
 )
-@click.option(
-    "--source",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Directory of *.groups.jsonl and *.pairs.jsonl files (default ../shared/data/eval/dev).",
-)
+@SOURCE_OPTION
 @click.option(
     "--pg-url",
     envvar="BEREDNING_EVAL_PG_URL",
@@ -316,12 +320,7 @@ def pages_bench(ctx: CliContext, items: int, count: int, database_url: str | Non
 
 
 @bench.command("embed")
-@click.option(
-    "--source",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Directory of *.groups.jsonl and *.pairs.jsonl files (default ../shared/data/eval/dev).",
-)
+@SOURCE_OPTION
 @click.option(
     "--count", type=click.IntRange(2, 10_000), default=60, show_default=True, help="Long texts embedded."
 )
