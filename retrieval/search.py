@@ -257,22 +257,18 @@ class SimilaritySearch:
         if not text.strip() or limit <= 0:
             return []
         query = _Query(self, text, "ranking")
-        # Snapshots, so that a concurrent upsert or rebuild cannot change the dicts under us.
-        documents, vectors = dict(self.documents), dict(self._vectors)
         excluded = set(exclude_keys)
         fetch = pool + len(excluded)
-        lexical_hits = dict(self.lexical_index.query(query.compared, fetch, kinds))
+        lexical_query = self.lexical_index.prepare(query.compared)
+        lexical_hits = dict(lexical_query.top(fetch, kinds))
         candidates = set(lexical_hits)
         query_vector = query.vector(self.score_model.for_words(query.words).symmetric)
         if query_vector is not None:
-            candidates.update(self._dense_candidates(query_vector, fetch, kinds, documents, vectors))
-        candidates = {
-            k
-            for k in candidates - excluded
-            if k in documents and (kinds is None or documents[k].kind in kinds)
-        }
+            candidates.update(self._dense_candidates(query_vector, fetch, kinds))
+        documents, vectors = self._entries(candidates - excluded)
+        candidates = {k for k, d in documents.items() if kinds is None or d.kind in kinds}
         missing = [k for k in candidates if k not in lexical_hits]
-        lexical = {**lexical_hits, **self.lexical_index.score(query.compared, missing)}
+        lexical = {**lexical_hits, **lexical_query.scores(missing)}
         matches = [
             self._match(query, documents[k], lexical.get(k, 0.0), vectors.get(k), explain=False)
             for k in candidates
@@ -292,7 +288,7 @@ class SimilaritySearch:
         For evaluation of pairs: the score of one given document, whether or not it would be
         among the candidates of `search`.
         """
-        documents, vectors = dict(self.documents), dict(self._vectors)
+        documents, vectors = self._entries(keys)
         wanted = [k for k in dict.fromkeys(keys) if k in documents]
         if not wanted or not text.strip():
             return {}
@@ -303,18 +299,24 @@ class SimilaritySearch:
             for k in wanted
         }
 
-    def _dense_candidates(
-        self,
-        query_vector: Vector,
-        fetch: int,
-        kinds: Sequence[str] | None,
-        documents: dict[str, Document],
-        vectors: dict[str, Vector],
-    ) -> list[str]:
+    def _entries(self, keys: Iterable[str]) -> tuple[dict[str, Document], dict[str, Vector]]:
+        """Return the known documents among `keys` and their vectors, as they are now.
+
+        Copies of these entries only, not of every document, so that a search costs nothing per
+        item it does not touch. Each is one `dict.get`, atomic under the GIL, and no lock is
+        taken: an upsert holds the lock while the model embeds, and a search must not wait for it.
+        """
+        documents = {k: d for k in keys if (d := self.documents.get(k)) is not None}
+        vectors = {k: v for k in documents if (v := self._vectors.get(k)) is not None}
+        return documents, vectors
+
+    def _dense_candidates(self, query_vector: Vector, fetch: int, kinds: Sequence[str] | None) -> list[str]:
         try:
             return [hit.key for hit in self.vector_index.query(query_vector, fetch, kinds)]
         except IndexUnavailable as exc:
             log.warning("vector index unavailable, searching vectors in memory: %s", exc)
+        # Copies, so that a concurrent upsert or rebuild cannot change the dicts while we iterate.
+        documents, vectors = dict(self.documents), dict(self._vectors)
         keys = [k for k in vectors if k in documents and (kinds is None or documents[k].kind in kinds)]
         if not keys:
             return []

@@ -162,3 +162,41 @@ def test_shared_passages_quote_the_document_and_skip_function_words() -> None:
     assert shared_passages(query, doc) == ["Medborgare ska kunna boka tid för bygglovsrådgivning via webben"]
     assert shared_passages("och det är en av de", "och det är en av de bästa") == []
     assert shared_passages("kort text", "kort text") == []
+
+
+def _crowded_index() -> tuple[LexicalIndex, list[Document]]:
+    """Three hundred texts that share their common words, each with one rare word of its own."""
+    docs = [
+        doc(f"p:{i:03d}", f"Digital tjänst för invånare och förvaltningar nummer {i}", body=f"ärende{i}kod")
+        for i in range(300)
+    ]
+    ix = LexicalIndex()
+    ix.upsert(docs)
+    return ix, docs
+
+
+def test_a_query_reads_only_its_rarest_ngrams_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The common words are in every text: under a small postings budget they are not read, and
+    the text with the query's rare word still comes first with its exact score."""
+    import retrieval.lexical as lexical
+
+    ix, _ = _crowded_index()
+    text = "digital tjänst för invånare ärende123kod"
+    exact = ix.score(text, [f"p:{i:03d}" for i in range(300)])
+    assert len(ix.query(text, limit=300)) == 300  # every text shares the common words
+    monkeypatch.setattr(lexical, "POSTINGS_BUDGET", 50)
+    assert len(ix.query(text, limit=300)) < 30  # their postings (300 rows each) were not read
+    hits = ix.query(text, limit=3)
+    assert hits[0][0] == "p:123"
+    for key, score in hits:
+        assert score == pytest.approx(exact[key], abs=1e-6)
+
+
+def test_within_the_budget_the_hits_are_the_exact_ranking() -> None:
+    ix, _ = _crowded_index()
+    text = "invånare förvaltningar nummer 42"
+    exact = ix.score(text, [f"p:{i:03d}" for i in range(300)])
+    best = sorted(exact.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    hits = ix.query(text, limit=5)
+    assert [k for k, _ in hits] == [k for k, _ in best]
+    assert [s for _, s in hits] == pytest.approx([s for _, s in best], abs=1e-6)
