@@ -32,7 +32,7 @@ from intake.agenda import _text
 from intake.agenda.model import Agenda, AgendaItem, DuplicateWarning, OpenGap
 from intake.agenda.schedule import find_forum, meeting_cutoff, meeting_on
 from intake.domain.process import Label, ProcessDefinition
-from intake.drafting.checklists import ChecklistConfig, load_checklists
+from intake.drafting.checklists import ChecklistConfig
 from intake.models import Decision, DuplicateCandidate, ItemKind, PortfolioItem, Submission
 from intake.models import Draft as DraftRow
 from intake.privacy import PLACEHOLDER
@@ -54,7 +54,7 @@ def build_agenda(
     forum_key: str,
     meeting_date: date,
     *,
-    checklists: ChecklistConfig | None = None,
+    checklists: ChecklistConfig,
     glossary: Glossary = EMPTY,
     base_url: str | None = None,
     now: datetime | None = None,
@@ -69,7 +69,6 @@ def build_agenda(
         UnknownForum: the process file has no such forum.
     """
     forum = find_forum(process, forum_key)
-    checklists = checklists or load_checklists()
     steps = {s.key: s for s in process.steps if s.forum == forum.key}
     with Session(engine) as session:
         rows = session.exec(

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.db import session_scope
-from intake.drafting.checklists import ChecklistConfig, load_checklists
+from intake.drafting.checklists import ChecklistConfig
 from intake.models import Draft, GapQuestion, Submission, utcnow
 from intake.services import audit
 
@@ -35,7 +35,7 @@ def ask(
     actor: str,
     *,
     question: str | None = None,
-    checklists: ChecklistConfig | None = None,
+    checklists: ChecklistConfig,
     lang: str = "sv",
     now: datetime | None = None,
     notify: Callable[[GapQuestion], object] | None = None,
@@ -50,7 +50,6 @@ def ask(
         QuestionError: no such submission, an unknown gap, an empty or too long question, or a
             question about this gap is open already.
     """
-    checklists = checklists or load_checklists()
     with session_scope(engine) as session:
         submission = _submission(session, reference)
         draft = session.exec(select(Draft).where(col(Draft.submission_id) == submission.id)).first()

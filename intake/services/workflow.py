@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select, update
 
 from intake.db import session_scope
-from intake.domain.process import ProcessDefinition, load_process
+from intake.domain.process import ProcessDefinition
 from intake.domain.workflow import (
     Blocker,
     Check,
@@ -31,7 +31,7 @@ from intake.domain.workflow import (
     options,
     refuse_unless_allowed,
 )
-from intake.drafting.checklists import ChecklistConfig, load_checklists
+from intake.drafting.checklists import ChecklistConfig
 from intake.models import (
     Decision,
     Draft,
@@ -67,19 +67,19 @@ def move(
     *,
     reason: str | None = None,
     override: bool = False,
-    process: ProcessDefinition | None = None,
-    checklists: ChecklistConfig | None = None,
+    process: ProcessDefinition,
+    checklists: ChecklistConfig,
 ) -> Submission:
     """Move submission `reference` to `to_step` (a step or state key) if the process allows it now.
 
-    Pass the configured `process` and `checklists`; without them the shipped files are used.
+    `process` and `checklists` are the configured ones (`BEREDNING_PROCESS_FILE`,
+    `BEREDNING_CHECKLISTS_FILE`): there is no default, so that a caller cannot fall back to the
+    shipped files by forgetting them.
 
     Raises:
         SubmissionNotFound: no submission has that reference.
         TransitionRefused: the move is not in the process, or a guard or a missing reason blocks it.
     """
-    process = process or load_process()
-    checklists = checklists or load_checklists()
     with session_scope(engine) as session:
         submission = _get(session, reference)
         facts = _facts(session, process, checklists, submission)
@@ -93,16 +93,14 @@ def allowed_moves(
     engine: Engine,
     reference: str,
     *,
-    process: ProcessDefinition | None = None,
-    checklists: ChecklistConfig | None = None,
+    process: ProcessDefinition,
+    checklists: ChecklistConfig,
 ) -> list[Check]:
     """Return every move the process has from where the item is, each with what blocks it now.
 
     An empty `blockers` means the move is open; `move.reason` says whether it needs a reason and
     `Blocker.overridable` whether a person may override a blocker with one.
     """
-    process = process or load_process()
-    checklists = checklists or load_checklists()
     with Session(engine) as session:
         submission = _get(session, reference)
         return options(process, _facts(session, process, checklists, submission))
@@ -117,8 +115,8 @@ def decide(
     *,
     note: str | None = None,
     merge_into: str | None = None,
-    process: ProcessDefinition | None = None,
-    checklists: ChecklistConfig | None = None,
+    process: ProcessDefinition,
+    checklists: ChecklistConfig,
 ) -> Submission:
     """Record that forum `forum_key` decided `decision` on the item, and move it as the process says.
 
@@ -131,8 +129,6 @@ def decide(
         TransitionRefused: the item is not in the forum's step, the decision is unknown, or every
             move the decision could make is blocked (each with its blockers).
     """
-    process = process or load_process()
-    checklists = checklists or load_checklists()
     with session_scope(engine) as session:
         submission = _get(session, reference)
         rule = decision_rule(process, submission.reference, forum_key, decision)

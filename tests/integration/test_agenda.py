@@ -15,6 +15,7 @@ from intake.agenda import build_agenda, render_html, render_ics, render_markdown
 from intake.agenda.ics import unfold
 from intake.db import create_db_engine
 from intake.domain.process import load_process
+from intake.drafting.checklists import load_checklists
 from intake.migrate import upgrade
 from intake.models import (
     Channel,
@@ -192,7 +193,9 @@ def seeded(tmp_path: Path, database_url: str) -> Seeded:
 
 def test_build_agenda_picks_orders_and_masks(seeded: Seeded) -> None:
     now = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)
-    agenda = build_agenda(seeded.engine, load_process(), "losningsforum", MEETING, now=now)
+    agenda = build_agenda(
+        seeded.engine, load_process(), "losningsforum", MEETING, now=now, checklists=load_checklists()
+    )
     refs = [i.reference for i in agenda.items]
     assert refs == ["IN-2026-00001", "IN-2026-00002", "IN-2026-00003", "IN-2026-00004", "IN-2026-00008"]
     by_ref = {i.reference: i for i in agenda.items}
@@ -257,11 +260,23 @@ def test_build_agenda_picks_orders_and_masks(seeded: Seeded) -> None:
 
 def test_other_forums_and_an_empty_meeting(seeded: Seeded) -> None:
     process = load_process()
-    architecture = build_agenda(seeded.engine, process, "arkitektforum", date(2026, 12, 3))
+    architecture = build_agenda(
+        seeded.engine, process, "arkitektforum", date(2026, 12, 3), checklists=load_checklists()
+    )
     assert [i.reference for i in architecture.items] == ["IN-2026-00006"]
-    assert build_agenda(seeded.engine, process, "it-direktor", date(2026, 12, 14)).items == ()
+    assert (
+        build_agenda(
+            seeded.engine, process, "it-direktor", date(2026, 12, 14), checklists=load_checklists()
+        ).items
+        == ()
+    )
     # a meeting long before the items arrived has nothing due
-    assert build_agenda(seeded.engine, process, "losningsforum", date(2026, 1, 13)).items == ()
+    assert (
+        build_agenda(
+            seeded.engine, process, "losningsforum", date(2026, 1, 13), checklists=load_checklists()
+        ).items
+        == ()
+    )
 
 
 def _env(seeded: Seeded) -> dict[str, str]:

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from intake.db import create_db_engine
+from intake.drafting.checklists import load_checklists
 from intake.services import questions
 from intake.settings import Settings
 from tests.browser import check_page
@@ -82,7 +83,14 @@ def test_submit_with_suggestions_then_follow_and_answer(server: str, env: dict[s
     )
     engine = create_db_engine(settings)
     try:
-        questions.ask(engine, reference, "tidsplan", "anna.digit", question="När behöver ni tjänsten?")
+        questions.ask(
+            engine,
+            reference,
+            "tidsplan",
+            "anna.digit",
+            question="När behöver ni tjänsten?",
+            checklists=load_checklists(),
+        )
     finally:
         engine.dispose()
 

@@ -113,10 +113,14 @@ def test_link_marks_related_and_no_longer_blocks_the_next_step(engine: Engine, s
     a, b = _pair(engine, settings)
     merging.decide(engine, b, "22-04", Decision.DISMISSED, "sara@kommun.se")
     with pytest.raises(workflow.TransitionRefused, match=a):
-        workflow.move(engine, b, "steg-2", "sara@kommun.se")  # the pending candidate blocks
+        workflow.move(
+            engine, b, "steg-2", "sara@kommun.se", process=load_process(), checklists=load_checklists()
+        )  # the pending candidate blocks
     linked = merging.link(engine, b, a.lower(), "sara@kommun.se", note="  samma skola, annat behov ")
     assert linked.decision == Decision.LINKED and _decision(engine, b, a).decided_by == "sara@kommun.se"
-    workflow.move(engine, b, "steg-2", "sara@kommun.se")  # linked counts as resolved
+    workflow.move(
+        engine, b, "steg-2", "sara@kommun.se", process=load_process(), checklists=load_checklists()
+    )  # linked counts as resolved
     assert _row(engine, b).step == "steg-2"
     with Session(engine) as session:
         event = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "duplicate.linked")).one()

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from intake.db import create_db_engine
 from intake.domain.process import load_process
+from intake.drafting.checklists import load_checklists
 from intake.migrate import upgrade
 from intake.models import AuditEvent, Channel, Draft, DraftState, StepChange, Submission
 from intake.reminders import build_digest
@@ -73,7 +74,7 @@ def test_a_recent_move_resets_the_waiting_time_from_the_audit_trail(engine: Engi
     before = build_digest(engine, process, ReminderSettings(), date.today(), now)
     # IN-1 waited 60 days in steg-0 (limit 30), IN-2 60 days in steg-1 (limit 21)
     assert [i.reference for i in before.stale] == ["IN-2026-00001", "IN-2026-00002"]
-    workflow.move(engine, "IN-2026-00001", "steg-1", "digit", process=process)
+    workflow.move(engine, "IN-2026-00001", "steg-1", "digit", process=process, checklists=load_checklists())
     moved = datetime.now(UTC)
     after = build_digest(engine, process, ReminderSettings(), date.today(), moved)
     assert [i.reference for i in after.stale] == ["IN-2026-00002"], "it just arrived in steg-1"
@@ -85,17 +86,25 @@ def test_a_recent_move_resets_the_waiting_time_from_the_audit_trail(engine: Engi
 
 def test_ask_answer_and_what_is_owed(engine: Engine) -> None:
     asked_at = datetime.now(UTC) - timedelta(days=8)
-    first = questions.ask(engine, "in-2026-00001", "tidsplan", "digit", now=asked_at)
+    first = questions.ask(
+        engine, "in-2026-00001", "tidsplan", "digit", now=asked_at, checklists=load_checklists()
+    )
     # status partly: the checklist's question for a partly covered item, since the draft has none
     assert first.gap_key == "uppstartsmote/tidsplan" and first.question.endswith("?")
-    second = questions.ask(engine, "IN-2026-00002", "initiativmall:kostnad", "digit")
+    second = questions.ask(
+        engine, "IN-2026-00002", "initiativmall:kostnad", "digit", checklists=load_checklists()
+    )
     assert (second.gap_key, second.question) == ("initiativmall/kostnad", "Kostnad?")
-    custom = questions.ask(engine, "IN-2026-00002", "tidsplan", "digit", question="  När   då? ")
+    custom = questions.ask(
+        engine, "IN-2026-00002", "tidsplan", "digit", question="  När   då? ", checklists=load_checklists()
+    )
     assert custom.question == "När då?"
     with pytest.raises(questions.QuestionError, match="already has an open question"):
-        questions.ask(engine, "IN-2026-00002", "kostnad", "digit")
+        questions.ask(engine, "IN-2026-00002", "kostnad", "digit", checklists=load_checklists())
     with pytest.raises(questions.QuestionError, match="longer than 4000"):
-        questions.ask(engine, "IN-2026-00001", "kostnad", "digit", question="x" * 4001)
+        questions.ask(
+            engine, "IN-2026-00001", "kostnad", "digit", question="x" * 4001, checklists=load_checklists()
+        )
 
     owed = questions.owed(engine, timedelta(days=7))
     assert [(q.gap_key, q.submission_id) for q in owed] == [("uppstartsmote/tidsplan", first.submission_id)]
@@ -106,7 +115,10 @@ def test_ask_answer_and_what_is_owed(engine: Engine) -> None:
     assert done.answered_at is not None and done.answer == "I vår." and done.answered_by == "inskickare"
     assert questions.owed(engine, timedelta(days=7)) == []
     # a question may be asked again once answered
-    assert questions.ask(engine, "IN-2026-00001", "tidsplan", "digit").id != first.id
+    assert (
+        questions.ask(engine, "IN-2026-00001", "tidsplan", "digit", checklists=load_checklists()).id
+        != first.id
+    )
 
     digest = build_digest(
         engine, load_process(), ReminderSettings(answer_after_days=0), date.today(), datetime.now(UTC)

@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from intake.domain.process import load_process
 from intake.domain.submission import NewSubmission
+from intake.drafting.checklists import load_checklists
 from intake.models import (
     AuditEvent,
     Channel,
@@ -33,6 +35,9 @@ ALL_COVERED = [
     {"checklist_id": "uppstartsmote", "item_id": "deltagare", "status": "missing"},  # not mandatory
 ]
 OPEN_GAP = {"checklist_id": "uppstartsmote", "item_id": "nyttor-och-effekter", "status": "missing"}
+
+SHIPPED = {"process": load_process(), "checklists": load_checklists()}
+"""The shipped process and checklists, passed as the configured ones (there is no default)."""
 
 
 def _item(
@@ -107,7 +112,7 @@ def test_a_move_changes_the_step_and_writes_history_and_audit(engine: Engine, se
     before = submissions.get_by_reference(engine, reference)
     assert before is not None
 
-    moved = workflow.move(engine, reference.lower(), "steg-1", "digit:karin")
+    moved = workflow.move(engine, reference.lower(), "steg-1", "digit:karin", **SHIPPED)
 
     assert moved.step == "steg-1" == _step(engine, reference)
     assert moved.updated_at > before.updated_at  # the index picks up the new step
@@ -126,26 +131,26 @@ def test_a_move_changes_the_step_and_writes_history_and_audit(engine: Engine, se
 def test_an_illegal_move_changes_nothing_and_says_why(engine: Engine, settings: Settings) -> None:
     reference = _item(engine, settings)
     with pytest.raises(workflow.TransitionRefused, match="möjliga: steg-1") as refused:
-        workflow.move(engine, reference, "steg-3", "digit:karin")
+        workflow.move(engine, reference, "steg-3", "digit:karin", **SHIPPED)
     assert "Formulera och utforska behov (steg-0)" in str(refused.value)
     assert "the move from Formulate and explore the need (steg-0)" in str(refused.value)
     assert _step(engine, reference) == "steg-0"
     assert workflow.history(engine, reference) == []
     assert _events(engine, reference, "submission.moved") == []
     with pytest.raises(workflow.SubmissionNotFound):
-        workflow.move(engine, "IN-1999-00001", "steg-1", "digit:karin")
+        workflow.move(engine, "IN-1999-00001", "steg-1", "digit:karin", **SHIPPED)
 
 
 def test_duplicates_must_be_resolved_before_an_item_leaves_step_1(engine: Engine, settings: Settings) -> None:
     reference = _item(engine, settings, step="steg-1", duplicates=("22-04",))
     with pytest.raises(workflow.TransitionRefused, match="22-04"):
-        workflow.move(engine, reference, "steg-2", "digit:karin", override=True, reason="bråttom")
-    [option] = [c for c in workflow.allowed_moves(engine, reference) if c.target == "steg-2"]
+        workflow.move(engine, reference, "steg-2", "digit:karin", override=True, reason="bråttom", **SHIPPED)
+    [option] = [c for c in workflow.allowed_moves(engine, reference, **SHIPPED) if c.target == "steg-2"]
     assert [b.code for b in option.blockers] == ["duplicates_resolved"]
 
     candidate = workflow.resolve_duplicate(engine, reference, "22-04", Decision.DISMISSED, "digit:karin")
     assert candidate.decision == Decision.DISMISSED and candidate.decided_by == "digit:karin"
-    assert workflow.move(engine, reference, "steg-2", "digit:karin").step == "steg-2"
+    assert workflow.move(engine, reference, "steg-2", "digit:karin", **SHIPPED).step == "steg-2"
     assert _events(engine, reference, "duplicate.dismissed")
 
 
@@ -158,9 +163,16 @@ def test_going_on_from_losningsforum_takes_a_prestudy_past_arkitektforum(
         engine, settings, step="steg-1", initiative_type="forstudie", shared_infrastructure="yes"
     )
 
-    assert workflow.decide(engine, prestudy, "losningsforum", "gå vidare", "forum:lf").step == "steg-3"
-    assert workflow.decide(engine, procurement, "losningsforum", "go-on", "forum:lf").step == "steg-2"
-    assert workflow.decide(engine, on_shared, "losningsforum", "go-on", "forum:lf").step == "steg-2"
+    assert (
+        workflow.decide(engine, prestudy, "losningsforum", "gå vidare", "forum:lf", **SHIPPED).step
+        == "steg-3"
+    )
+    assert (
+        workflow.decide(engine, procurement, "losningsforum", "go-on", "forum:lf", **SHIPPED).step == "steg-2"
+    )
+    assert (
+        workflow.decide(engine, on_shared, "losningsforum", "go-on", "forum:lf", **SHIPPED).step == "steg-2"
+    )
 
     [change] = workflow.history(engine, prestudy)
     assert (change.kind, change.forum, change.decision, change.actor) == (
@@ -179,21 +191,23 @@ def test_going_on_from_losningsforum_takes_a_prestudy_past_arkitektforum(
 def test_a_decision_needs_the_item_in_the_forums_step(engine: Engine, settings: Settings) -> None:
     reference = _item(engine, settings, step="steg-2")
     with pytest.raises(workflow.TransitionRefused, match="not in the forum's step"):
-        workflow.decide(engine, reference, "losningsforum", "go-on", "forum:lf")
+        workflow.decide(engine, reference, "losningsforum", "go-on", "forum:lf", **SHIPPED)
     with pytest.raises(workflow.TransitionRefused, match="unknown decision"):
-        workflow.decide(engine, reference, "arkitektforum", "avslå", "forum:af")
+        workflow.decide(engine, reference, "arkitektforum", "avslå", "forum:af", **SHIPPED)
     assert _events(engine, reference, "submission.decided") == []
 
 
 def test_open_mandatory_gaps_need_an_override_with_a_reason(engine: Engine, settings: Settings) -> None:
     reference = _item(engine, settings, step="fardigberedd", gaps=[*ALL_COVERED, OPEN_GAP])
     with pytest.raises(workflow.TransitionRefused, match="nyttor-och-effekter"):
-        workflow.move(engine, reference, "klar-for-beslut", "digit:karin")
+        workflow.move(engine, reference, "klar-for-beslut", "digit:karin", **SHIPPED)
     with pytest.raises(workflow.TransitionRefused, match="an override needs a reason"):
-        workflow.move(engine, reference, "klar-for-beslut", "digit:karin", override=True)
+        workflow.move(engine, reference, "klar-for-beslut", "digit:karin", override=True, **SHIPPED)
 
     reason = "IT-direktören vill ta ställning före budgetbeslutet"
-    workflow.move(engine, reference, "klar-for-beslut", "digit:karin", override=True, reason=reason)
+    workflow.move(
+        engine, reference, "klar-for-beslut", "digit:karin", override=True, reason=reason, **SHIPPED
+    )
 
     [change] = workflow.history(engine, reference)
     assert change.override and change.overridden == ["no_open_mandatory_gaps"] and change.reason == reason
@@ -205,17 +219,19 @@ def test_open_mandatory_gaps_need_an_override_with_a_reason(engine: Engine, sett
 def test_a_paused_item_resumes_in_the_step_it_left(engine: Engine, settings: Settings) -> None:
     reference = _item(engine, settings, step="steg-2")
     with pytest.raises(workflow.TransitionRefused, match="needs a reason"):
-        workflow.move(engine, reference, "pausad", "digit:karin")
-    workflow.move(engine, reference, "pausad", "digit:karin", reason="väntar på upphandling")
-    assert [c.target for c in workflow.allowed_moves(engine, reference)] == [
+        workflow.move(engine, reference, "pausad", "digit:karin", **SHIPPED)
+    workflow.move(engine, reference, "pausad", "digit:karin", reason="väntar på upphandling", **SHIPPED)
+    assert [c.target for c in workflow.allowed_moves(engine, reference, **SHIPPED)] == [
         "steg-2",
         "avslutad",
         "sammanslagen",
     ]
-    assert workflow.move(engine, reference, "steg-2", "digit:karin").step == "steg-2"
+    assert workflow.move(engine, reference, "steg-2", "digit:karin", **SHIPPED).step == "steg-2"
     # A forum's decision is its own reason.
-    assert workflow.decide(engine, reference, "arkitektforum", "pausa", "forum:af").step == "pausad"
-    assert workflow.move(engine, reference, "steg-2", "digit:karin").step == "steg-2"
+    assert (
+        workflow.decide(engine, reference, "arkitektforum", "pausa", "forum:af", **SHIPPED).step == "pausad"
+    )
+    assert workflow.move(engine, reference, "steg-2", "digit:karin", **SHIPPED).step == "steg-2"
     assert [c.kind for c in workflow.history(engine, reference)] == ["pause", "resume", "pause", "resume"]
 
 
@@ -224,15 +240,23 @@ def test_a_merge_keeps_both_items_and_records_the_link(engine: Engine, settings:
     reference = _item(engine, settings, step="steg-1", duplicates=(target, "22-04"))
 
     with pytest.raises(workflow.TransitionRefused, match="merge needs the item"):
-        workflow.decide(engine, reference, "losningsforum", "merge", "forum:lf")
+        workflow.decide(engine, reference, "losningsforum", "merge", "forum:lf", **SHIPPED)
     with pytest.raises(workflow.TransitionRefused, match="cannot merge into itself"):
-        workflow.decide(engine, reference, "losningsforum", "merge", "forum:lf", merge_into=reference)
+        workflow.decide(
+            engine, reference, "losningsforum", "merge", "forum:lf", merge_into=reference, **SHIPPED
+        )
     with pytest.raises(workflow.TransitionRefused, match="no submission or portfolio initiative"):
         workflow.decide(
-            engine, reference, "losningsforum", "slå ihop", "forum:lf", merge_into="IN-1999-00009"
+            engine,
+            reference,
+            "losningsforum",
+            "slå ihop",
+            "forum:lf",
+            merge_into="IN-1999-00009",
+            **SHIPPED,
         )
     with pytest.raises(workflow.TransitionRefused, match="only a merge has a target"):
-        workflow.decide(engine, reference, "losningsforum", "pause", "forum:lf", merge_into=target)
+        workflow.decide(engine, reference, "losningsforum", "pause", "forum:lf", merge_into=target, **SHIPPED)
 
     merged = workflow.decide(
         engine,
@@ -242,6 +266,7 @@ def test_a_merge_keeps_both_items_and_records_the_link(engine: Engine, settings:
         "forum:lf",
         note="samma behov",
         merge_into=target.lower(),
+        **SHIPPED,
     )
 
     assert merged.step == "sammanslagen" and _step(engine, target) == "steg-1"
@@ -261,12 +286,12 @@ def test_a_merge_keeps_both_items_and_records_the_link(engine: Engine, settings:
     assert decided.changes["merged_into"] == f"submission:{target}" and decided.note == "samma behov"
     other = _item(engine, settings, step="steg-1")
     with pytest.raises(workflow.TransitionRefused, match="already merged"):
-        workflow.decide(engine, other, "losningsforum", "merge", "forum:lf", merge_into=reference)
+        workflow.decide(engine, other, "losningsforum", "merge", "forum:lf", merge_into=reference, **SHIPPED)
 
 
 def test_a_merge_into_a_portfolio_initiative(engine: Engine, settings: Settings) -> None:
     reference = _item(engine, settings, step="steg-2")
-    workflow.decide(engine, reference, "arkitektforum", "merge", "forum:af", merge_into="22-04")
+    workflow.decide(engine, reference, "arkitektforum", "merge", "forum:af", merge_into="22-04", **SHIPPED)
     with Session(engine) as session:
         change = session.exec(select(StepChange).where(col(StepChange.merged_into_key) == "22-04")).one()
     assert change.merged_into_kind == ItemKind.PORTFOLIO and change.to_step == "sammanslagen"
@@ -319,12 +344,12 @@ def test_a_move_made_meanwhile_by_someone_else_wins(
         facts = read_facts(*args)
         if not racing:  # the other person's move reads facts too, and must not race again
             racing.append("digit:other")
-            workflow.move(engine, reference, "pausad", "digit:other", reason="samtidigt")
+            workflow.move(engine, reference, "pausad", "digit:other", reason="samtidigt", **SHIPPED)
         return facts
 
     monkeypatch.setattr(workflow, "_facts", facts_then_someone_else_moves)
     with pytest.raises(workflow.TransitionRefused, match="someone else just moved it"):
-        workflow.move(engine, reference, "steg-2", "digit:karin")
+        workflow.move(engine, reference, "steg-2", "digit:karin", **SHIPPED)
     monkeypatch.undo()
     assert _step(engine, reference) == "pausad"
     assert [(c.actor, c.to_step) for c in workflow.history(engine, reference)] == [("digit:other", "pausad")]

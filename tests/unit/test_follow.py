@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from intake.db import create_db_engine
 from intake.domain.process import load_process
 from intake.domain.submission import NewSubmission
+from intake.drafting.checklists import load_checklists
 from intake.migrate import upgrade
 from intake.models import AuditEvent, Channel, FollowLink
 from intake.services import follow, notify, questions, submissions
@@ -115,7 +116,14 @@ def test_a_question_without_address_or_smtp_is_stored_and_not_mailed(
     hook = notify.question_by_mail(engine, settings)
     for sid in (anonymous, with_mail):
         reference = follow.status(engine, sid).submission.reference
-        questions.ask(engine, reference, "tidsplan", "digit", notify=lambda q: outcomes.append(hook(q)))
+        questions.ask(
+            engine,
+            reference,
+            "tidsplan",
+            "digit",
+            notify=lambda q: outcomes.append(hook(q)),
+            checklists=load_checklists(),
+        )
     assert outcomes == ["no_address", "no_smtp"]
     with Session(engine) as session:
         events = session.exec(select(AuditEvent).where(col(AuditEvent.action).startswith("question."))).all()
