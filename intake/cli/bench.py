@@ -344,7 +344,9 @@ def embed_bench(ctx: CliContext, source: Path | None, count: int, rounds: int, a
     directory = source or default_source_dir()
     try:
         texts = long_texts(read_sources(directory), count)
-        default = embedder_from_config(settings.backend, settings.model, settings.device, settings.batch_size)
+        default = embedder_from_config(
+            settings.backend, settings.model, settings.device, settings.batch_size, engine=settings.engine
+        )
         minilm = SentenceTransformerEmbedder(MINILM, batch_size=settings.batch_size)
         result = run_embed(default, minilm, texts, batch_size=settings.batch_size, rounds=rounds)
     except (BenchInputError, EmbeddingError, ValueError) as exc:

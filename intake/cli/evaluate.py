@@ -57,7 +57,7 @@ def _cached_embedder(ctx: CliContext, cache: Path | None) -> CachingEmbedder:
     from retrieval.evaluation import CachingEmbedder, DiskEmbeddingCache
 
     e = ctx.settings.embedding
-    base = embedder_from_config(e.backend, e.model, e.device, e.batch_size)
+    base = embedder_from_config(e.backend, e.model, e.device, e.batch_size, engine=e.engine)
     return CachingEmbedder(base, DiskEmbeddingCache(cache, base.model_id) if cache is not None else None)
 
 
@@ -304,7 +304,7 @@ def fit_command(ctx: CliContext, file: Path, out: Path) -> None:
     except FormatError as exc:
         raise click.ClickException(str(exc)) from exc
     e = ctx.settings.embedding
-    embedder = embedder_from_config(e.backend, e.model, e.device, e.batch_size)
+    embedder = embedder_from_config(e.backend, e.model, e.device, e.batch_size, engine=e.engine)
     click.echo(f"fitting on {len(pairs)} pairs with {embedder.model_id} ...", err=True)
     try:
         previous = score_model_for(ctx.settings.similarity, embedder)

