@@ -40,8 +40,6 @@ _MAGIC = b"E5S1"
 _SPACES = re.compile(" {2,}")
 BATCH_TOKENS = 1024
 """Padded tokens per forward pass; chosen with `beredning bench embed` (see `_batches`)."""
-_WORD_CACHE = 65_536
-"""Words whose pieces are remembered; municipal texts repeat their words a lot."""
 
 
 class PackedModelError(ValueError):
@@ -107,7 +105,6 @@ class Tokenizer:
         self._unknown = unknown
         self._unknown_score = unknown_score
         self._longest = max(len(p) for p in pieces)
-        self._words: dict[str, tuple[int, ...]] = {}
 
     def content(self, text: str) -> list[int]:
         """Return the token ids of `text` without `<s>` and `</s>`."""
@@ -124,9 +121,6 @@ class Tokenizer:
         return ids
 
     def _word(self, word: str) -> tuple[int, ...]:
-        known = self._words.get(word)
-        if known is not None:
-            return known
         n = len(word)
         best = [-1e30] * (n + 1)
         piece = [0] * (n + 1)
@@ -147,10 +141,9 @@ class Tokenizer:
         while at > 0:
             ids.append(self._unknown if piece[at] < 0 else piece[at])
             at = start[at]
-        result = tuple(reversed(ids))
-        if len(self._words) < _WORD_CACHE:
-            self._words[word] = result
-        return result
+        # Not remembered between texts: the words of a submission are personal data, and a cache
+        # of them would be a store that erasure cannot reach. Tokenising costs under 1 ms a text.
+        return tuple(reversed(ids))
 
 
 class TorchE5:

@@ -69,6 +69,10 @@ def _abbreviation(expression: str) -> bool:
     return bool(letters) and len(letters) <= 6 and all(c.isupper() for c in letters) and " " not in expression
 
 
+FOUND_CACHE = 16_384
+"""Texts whose entries a glossary remembers (by digest), see `Glossary.found`."""
+
+
 @dataclass(frozen=True)
 class Glossary:
     """The entries, with one compiled pattern per entry."""
@@ -76,6 +80,7 @@ class Glossary:
     terms: tuple[Term, ...] = ()
     _patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
     _term_patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
+    _found: dict[bytes, tuple[int, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         patterns = tuple(
@@ -84,6 +89,7 @@ class Glossary:
         object.__setattr__(self, "_patterns", patterns)
         terms = tuple(re.compile(_pattern(t.term)) for t in self.terms)
         object.__setattr__(self, "_term_patterns", terms)
+        object.__setattr__(self, "_found", {})
 
     @classmethod
     def of(cls, terms: Iterable[Term]) -> Glossary:
@@ -94,8 +100,19 @@ class Glossary:
         return len(self.terms)
 
     def found(self, text: str) -> list[Term]:
-        """Return the entries `text` mentions, in the glossary's order."""
-        return [t for t, p in zip(self.terms, self._patterns, strict=True) if p.search(text)]
+        """Return the entries `text` mentions, in the glossary's order.
+
+        Remembered by a digest of the text (never the text: it may be someone's submission), as
+        the same portfolio items are explained again and again; forgotten wholesale when full.
+        """
+        key = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+        known = self._found.get(key)
+        if known is None:
+            known = tuple(i for i, p in enumerate(self._patterns) if p.search(text))
+            if len(self._found) >= FOUND_CACHE:
+                self._found.clear()
+            self._found[key] = known
+        return [self.terms[i] for i in known]
 
     def expand(self, text: str) -> str:
         """Return `text` with the term of every entry it mentions in other words appended.

@@ -269,17 +269,14 @@ class SimilaritySearch:
         candidates = {k for k, d in documents.items() if kinds is None or d.kind in kinds}
         missing = [k for k in candidates if k not in lexical_hits]
         lexical = {**lexical_hits, **lexical_query.scores(missing)}
-        matches = [
-            self._match(query, documents[k], lexical.get(k, 0.0), vectors.get(k), explain=False)
-            for k in candidates
-        ]
-        matches.sort(key=lambda m: (-m.score, m.document.key))
-        if not explain:
-            return matches[:limit]
-        # The shared words are the slow part: find them for the results only, not every candidate.
+        # Every candidate is scored; only the results are made into matches and explained.
+        ranked = sorted(
+            candidates,
+            key=lambda k: (-self._scored(query, documents[k], lexical.get(k, 0.0), vectors.get(k)).score, k),
+        )
         return [
-            self._match(query, m.document, m.parts["lexical"], vectors.get(m.document.key), explain=True)
-            for m in matches[:limit]
+            self._match(query, documents[k], lexical.get(k, 0.0), vectors.get(k), explain=explain)
+            for k in ranked[:limit]
         ]
 
     def score(self, text: str, keys: Iterable[str], *, explain: bool = True) -> dict[str, Match]:
@@ -324,6 +321,18 @@ class SimilaritySearch:
         order = np.argsort(-sims, kind="stable")[:fetch]
         return [keys[i] for i in order]
 
+    def _scored(self, query: _Query, doc: Document, lexical: float, vector: Vector | None) -> _Scored:
+        """Return the score of `doc` for `query` and what it was made of (no explanation)."""
+        model = self.score_model.for_match(query.words, doc.kind)
+        query_vector = query.vector(model.symmetric)
+        if query_vector is None or vector is None:
+            missing = "modellen var inte tillgänglig" if query_vector is None else "ingen vektor ännu"
+            parts = {"lexical": lexical}
+            return _Scored(model, parts, False, model.score(parts), missing)
+        parts = {"dense": float(np.dot(vector, query_vector)), "lexical": lexical}
+        other_language = across(query.language, self.language_of(doc))
+        return _Scored(model, parts, other_language, model.score(parts, across=other_language), None)
+
     def _match(
         self, query: _Query, doc: Document, lexical: float, vector: Vector | None, *, explain: bool
     ) -> Match:
@@ -335,36 +344,37 @@ class SimilaritySearch:
             words += " Gemensamma avsnitt: " + "; ".join(f"»{p}»" for p in passages) + "."
         if explain:
             words += "".join(f" {t.explanation}" for t in self.glossary.linking(text, doc.text))
-        model = self.score_model.for_match(query.words, doc.kind)
-        query_vector = query.vector(model.symmetric)
-        if query_vector is None or vector is None:
-            why = "modellen var inte tillgänglig" if query_vector is None else "ingen vektor ännu"
-            parts = {"lexical": lexical}
-            score = model.score(parts)
-            return Match(
-                document=doc,
-                score=score,
-                parts=parts,
-                shared_terms=terms,
-                reason=f"{words} Textlikhet {_swedish(lexical)}; semantisk likhet saknas ({why}).",
-                relevant=score >= model.floor,
+        scored = self._scored(query, doc, lexical, vector)
+        parts, score = scored.parts, scored.score
+        if scored.missing is not None:
+            reason = f"{words} Textlikhet {_swedish(lexical)}; semantisk likhet saknas ({scored.missing})."
+        else:
+            scaled = scored.model.calibrated(parts)
+            note = " Olika språk: bedömd på innebörden." if scored.across else ""
+            reason = (
+                f"{words} Textlikhet {_swedish(scaled.get('lexical', lexical))}; "
+                f"semantisk likhet {_swedish(scaled.get('dense', parts['dense']))}.{note}"
             )
-        parts = {"dense": float(np.dot(vector, query_vector)), "lexical": lexical}
-        other_language = across(query.language, self.language_of(doc))
-        scaled = model.calibrated(parts)
-        note = " Olika språk: bedömd på innebörden." if other_language else ""
-        score = model.score(parts, across=other_language)
         return Match(
             document=doc,
             score=score,
-            relevant=score >= model.floor,
+            relevant=score >= scored.model.floor,
             parts=parts,
             shared_terms=terms,
-            reason=(
-                f"{words} Textlikhet {_swedish(scaled.get('lexical', lexical))}; "
-                f"semantisk likhet {_swedish(scaled.get('dense', parts['dense']))}.{note}"
-            ),
+            reason=reason,
         )
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """A document's score for a query, the model that gave it and its parts."""
+
+    model: ScoreModel
+    parts: dict[str, float]
+    across: bool
+    score: float
+    missing: str | None
+    """Why the dense part is missing (the model failed, or no vector yet); None when it is there."""
 
 
 class _Query:

@@ -168,19 +168,18 @@ def submit(
     _print_matches(outcome.matches, threshold)
 
 
-RUN_HERE_AFTER = 3.0
-"""Seconds `submit --wait` leaves the job to a worker or the served app before running it itself."""
+RUN_HERE_MARGIN = 0.5
+"""Seconds beyond a worker's poll interval (`jobs.poll_seconds`) that `submit --wait` leaves the job
+to a worker or the served app before running it itself: an idle worker has had its look by then."""
 
 
 def _wait_for_review(
     ctx: CliContext, submission_id: int, reference: str, timeout: float, as_json: bool
 ) -> None:
-    from flows import runtime
     from intake.services import submissions
 
     click.echo(f"received {reference}; triaging", err=True)
-    with runtime.local_prefect(ctx.settings):
-        _await_job(ctx, submission_id, reference, timeout)
+    _await_job(ctx, submission_id, reference, timeout)
     row = submissions.get_by_reference(ctx.engine, reference)
     assert row is not None
     found = submissions.candidates(ctx.engine, submission_id)
@@ -232,7 +231,7 @@ def _await_job(ctx: CliContext, submission_id: int, reference: str, timeout: flo
             raise click.ClickException(
                 f"{reference} is still {job.state.value} after {timeout:g} s; a worker will finish it"
             )
-        if job.state == JobState.QUEUED and waited >= RUN_HERE_AFTER:
+        if job.state == JobState.QUEUED and waited >= ctx.settings.jobs.poll_seconds + RUN_HERE_MARGIN:
             runner = runner or _local_runner(ctx)
             ran = runner.run_one(submission_id)  # None: not due yet (a retry waits), or taken
             if ran is not None:
@@ -244,10 +243,25 @@ def _await_job(ctx: CliContext, submission_id: int, reference: str, timeout: flo
 
 
 def _local_runner(ctx: CliContext) -> Worker:
-    from flows import triage, triage_steps
+    """A worker for this one job: the triage flow on the configured Prefect server, or its steps here.
+
+    Without a Prefect server (`PREFECT_API_URL` unset) the steps run in this process in the
+    flow's order (`run_in_process`), so that the command returns seconds after the work is done
+    instead of starting, and waiting for, a temporary Prefect server of its own.
+    """
+    from flows import runtime, triage_steps
     from intake.services import jobs
 
-    triage_steps.bind(triage_steps.triage_services(ctx.settings, ctx.engine, ctx.similarity, ctx.drafting))
+    services = triage_steps.triage_services(ctx.settings, ctx.engine, ctx.similarity, ctx.drafting)
+    if runtime.api_url() is None:
+
+        def here(held: jobs.Claim) -> None:
+            triage_steps.run_in_process(services, held.submission_id)
+
+        return jobs.Worker(ctx.engine, here, name=f"cli:{jobs.worker_name()}")
+    from flows import triage
+
+    triage_steps.bind(services)
     return jobs.Worker(ctx.engine, triage.run_job, name=f"cli:{jobs.worker_name()}")
 
 

@@ -448,17 +448,17 @@ def _processes_with_env(entry: bytes) -> list[int]:
 
 
 @pytest.mark.slow
-def test_submit_wait_without_a_prefect_server_starts_one_once_and_stops_it(
+def test_submit_wait_without_a_prefect_server_runs_the_steps_here_and_returns(
     tmp_path: Path, database_url: str
 ) -> None:
-    """No worker, no configured server: the command starts Prefect's temporary server once, runs
-    the flow on it, prints no traceback, and leaves no server behind."""
+    """No worker, no configured server: the command runs the triage steps in its own process,
+    starts no Prefect server, prints no traceback and leaves no process behind. (How long it takes
+    beside a plain `submit` is measured by hand, see the README's figures, not asserted here.)"""
     env = _env(tmp_path, database_url, PREFECT_API_URL="")  # empty counts as unset
     result = cli(["submit", "--wait", "--text", PARKING], env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.match(r"IN-\d{4}-\d{5} awaits review in steg-1", result.stdout), result.stdout
-    assert result.stderr.count("Starting temporary server") == 1, result.stderr
+    assert "Starting temporary server" not in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and "Error logging to API" not in result.stderr
-    port = _prefect_port(result.stderr)
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5)
+    assert not (tmp_path / "prefect-home" / "prefect.db").exists()
+    assert not _processes_with_env(f"PREFECT_HOME={tmp_path / 'prefect-home'}".encode())

@@ -35,6 +35,23 @@ def test_an_expression_is_found_at_the_start_of_a_word_in_any_inflection_and_cas
     assert GLOSSARY.found("ett helt annat ärende") == []
 
 
+def test_what_a_text_mentions_is_remembered_and_the_memory_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`found` is asked again and again for the same portfolio items: the answer is remembered by
+    a digest of the text, stays right for other texts, and the memory is emptied when full."""
+    import retrieval.glossary as glossary_module
+
+    monkeypatch.setattr(glossary_module, "FOUND_CACHE", 3)
+    glossary = Glossary.of([HEROMA, LAS])
+    texts = ["Lönesystemet krånglar", "LAS-dagar räknas fel", "inget av dem", "både LAS och lönesystem"]
+    expected = [[HEROMA], [LAS], [], [HEROMA, LAS]]
+    for _ in range(3):
+        assert [glossary.found(t) for t in texts] == expected
+    assert len(glossary._found) <= 3  # bounded
+    assert all(isinstance(k, bytes) and len(k) == 16 for k in glossary._found)  # digests, no text
+
+
 def test_only_the_name_is_added_and_only_when_the_text_does_not_name_it() -> None:
     idea = "Alla bolag ska byta till samma HR- och lönesystem som kommunen."
     assert GLOSSARY.expand(idea) == idea + "\nHeroma"
