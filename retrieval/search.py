@@ -285,8 +285,9 @@ class SimilaritySearch:
         For evaluation of pairs: the score of one given document, whether or not it would be
         among the candidates of `search`.
         """
-        documents, vectors = self._entries(keys)
-        wanted = [k for k in dict.fromkeys(keys) if k in documents]
+        asked = list(dict.fromkeys(keys))
+        documents, vectors = self._entries(asked)
+        wanted = [k for k in asked if k in documents]
         if not wanted or not text.strip():
             return {}
         query = _Query(self, text, "scoring")

@@ -243,6 +243,8 @@ def test_score_of_given_keys_equals_the_score_search_gives_them() -> None:
         assert scored[key].score == pytest.approx(match.score)
         assert scored[key].parts == pytest.approx(match.parts)
     assert search.score("   ", ["portfolio:22-04"]) == {}
+    once = search.score(text, (key for key in found))  # keys that can be read only once
+    assert {k: m.score for k, m in once.items()} == {k: m.score for k, m in scored.items()}
     quiet = search.search(text, limit=10, explain=False)
     assert [(m.document.key, m.score) for m in quiet] == [(m.document.key, m.score) for m in found.values()]
     assert all(m.shared_terms == [] for m in quiet)
