@@ -20,9 +20,9 @@ from sqlalchemy.engine import Engine
 
 from intake.benchmark._corpus import SourceText
 from intake.models import PortfolioItem, utcnow
-from intake.services.similarity import SimilarityService, glossary_of
+from intake.services.similarity import SimilarityService, embedder_of, glossary_of
 from intake.settings import Settings
-from retrieval import ChromaIndex, Embedder, embedder_from_config
+from retrieval import ChromaIndex, Embedder
 
 RAW_SAMPLE = 2000
 """Texts the embedder's raw throughput is measured on, at most (a random sample beyond that)."""
@@ -98,8 +98,7 @@ def similarity_service(settings: Settings, engine: Engine) -> Iterator[Similarit
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    e = settings.embedding
-    embedder = embedder_from_config(e.backend, e.model, e.device, e.batch_size, engine=e.engine)
+    embedder = embedder_of(settings)
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     client = chromadb.PersistentClient(
         path=str(settings.chroma_path), settings=ChromaSettings(anonymized_telemetry=False)

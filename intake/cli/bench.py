@@ -337,16 +337,15 @@ def embed_bench(ctx: CliContext, source: Path | None, count: int, rounds: int, a
     """Embed the same long texts with the default embedder and all-MiniLM-L6-v2: rates and ratio."""
     from intake.benchmark import BenchInputError, default_source_dir, read_sources
     from intake.benchmark.embed import MINILM, TARGET_RATIO, long_texts, run_embed
+    from intake.services.similarity import embedder_of
     from retrieval.base import EmbeddingError
-    from retrieval.embedders import SentenceTransformerEmbedder, embedder_from_config
+    from retrieval.embedders import SentenceTransformerEmbedder
 
     settings = ctx.settings.embedding
     directory = source or default_source_dir()
     try:
         texts = long_texts(read_sources(directory), count)
-        default = embedder_from_config(
-            settings.backend, settings.model, settings.device, settings.batch_size, engine=settings.engine
-        )
+        default = embedder_of(ctx.settings)
         minilm = SentenceTransformerEmbedder(MINILM, batch_size=settings.batch_size)
         result = run_embed(default, minilm, texts, batch_size=settings.batch_size, rounds=rounds)
     except (BenchInputError, EmbeddingError, ValueError) as exc:

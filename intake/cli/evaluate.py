@@ -53,11 +53,10 @@ def _cache_root(ctx: CliContext, cache_dir: Path | None, no_cache: bool) -> Path
 
 def _cached_embedder(ctx: CliContext, cache: Path | None) -> CachingEmbedder:
     """The configured embedder, its vectors read from and written to `cache` when given."""
-    from retrieval.embedders import embedder_from_config
+    from intake.services.similarity import embedder_of
     from retrieval.evaluation import CachingEmbedder, DiskEmbeddingCache
 
-    e = ctx.settings.embedding
-    base = embedder_from_config(e.backend, e.model, e.device, e.batch_size, engine=e.engine)
+    base = embedder_of(ctx.settings)
     return CachingEmbedder(base, DiskEmbeddingCache(cache, base.model_id) if cache is not None else None)
 
 
@@ -294,8 +293,7 @@ def fit_command(ctx: CliContext, file: Path, out: Path) -> None:
     The shipped models in retrieval/scoremodels/ were made with this command on
     sweparaphrase-train; never fit on a set you then report figures for.
     """
-    from intake.services.similarity import score_model_for
-    from retrieval.embedders import embedder_from_config
+    from intake.services.similarity import embedder_of, score_model_for
     from retrieval.evaluation import FormatError, read_pairs
     from retrieval.evaluation._fit import fit_score_model
 
@@ -303,8 +301,7 @@ def fit_command(ctx: CliContext, file: Path, out: Path) -> None:
         pairs = read_pairs(file)
     except FormatError as exc:
         raise click.ClickException(str(exc)) from exc
-    e = ctx.settings.embedding
-    embedder = embedder_from_config(e.backend, e.model, e.device, e.batch_size, engine=e.engine)
+    embedder = embedder_of(ctx.settings)
     click.echo(f"fitting on {len(pairs)} pairs with {embedder.model_id} ...", err=True)
     try:
         previous = score_model_for(ctx.settings.similarity, embedder)

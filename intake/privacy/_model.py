@@ -34,9 +34,6 @@ _PREFIXES: Final[dict[Kind, str]] = {
     Kind.ADRESS: "ADRESS",
 }
 
-PLACEHOLDER_RE: Final = re.compile(r"\[(?:PNR|SAMNR|TELEFON|EPOST|PERSON|ADRESS)_\d+\]")
-"""Matches every placeholder `mask()` writes."""
-
 PLACEHOLDER: Final = re.compile(rf"\[(?:{'|'.join(_PREFIXES.values())})_\d+\]")
 """A placeholder as `mask()` writes it, `[PERSON_1]`: in masked texts, a mark, not a word."""
 
@@ -50,7 +47,7 @@ class Span(BaseModel):
     start: int = Field(ge=0, description="Offset of the first masked character in the original text.")
     end: int = Field(gt=0, description="Offset just after the last masked character in the original text.")
     original: str = Field(min_length=1, description="The personal data itself; never sent to a model.")
-    placeholder: str = Field(pattern=PLACEHOLDER_RE.pattern)
+    placeholder: str = Field(pattern=PLACEHOLDER.pattern)
 
     @model_validator(mode="after")
     def _consistent(self) -> Span:
@@ -188,4 +185,4 @@ class Redaction(BaseModel):
     def reveal(self, text: str) -> str:
         """Put the originals back into any text that quotes the placeholders, such as a model's draft."""
         mapping = self.originals()
-        return PLACEHOLDER_RE.sub(lambda m: mapping.get(m.group(0), m.group(0)), text)
+        return PLACEHOLDER.sub(lambda m: mapping.get(m.group(0), m.group(0)), text)

@@ -55,6 +55,16 @@ def score_model_for(settings: SimilaritySettings, embedder: Embedder) -> ScoreMo
     return shipped_model(embedder.model_id) or DEFAULT_MODEL
 
 
+def embedder_of(settings: Settings) -> Embedder:
+    """Return the configured embedder (`settings.embedding`); nothing loads until it first embeds.
+
+    Raises:
+        ValueError: the backend, model or engine is not one the settings allow together.
+    """
+    e = settings.embedding
+    return embedder_from_config(e.backend, e.model, e.device, e.batch_size, engine=e.engine)
+
+
 def glossary_of(settings: Settings) -> Glossary:
     """Return the glossary in force (configured file, staff's copy, or the shipped one).
 
@@ -148,13 +158,7 @@ class SimilarityService:
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine) -> SimilarityService:
         """Build the service with the configured embedder and index (nothing loads yet)."""
-        embedder = embedder_from_config(
-            settings.embedding.backend,
-            settings.embedding.model,
-            settings.embedding.device,
-            settings.embedding.batch_size,
-            engine=settings.embedding.engine,
-        )
+        embedder = embedder_of(settings)
         index = build_vector_index(settings, embedder)
         return cls.with_parts(
             engine,
