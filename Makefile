@@ -77,18 +77,19 @@ fuzz-api: install ## Schemathesis, all checks, 200 examples per operation, with 
 test-unit: install ## Run the unit tests only
 	$(BIN)/pytest -m "not integration"
 
-lint: install ## ruff (lint and format check) and mypy --strict
+lint: install ## ruff (lint and format check), mypy --strict and the import contracts (lint-imports)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/mypy tests/fakes.py tests/pg.py tests/server.py tests/llm.py tests/smtp_sink.py  # test doubles satisfy the protocols
+	$(BIN)/lint-imports --no-logo  # the layers of STYLE.md: [tool.importlinter] in pyproject.toml
 
 format: install ## Format the code with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-docs: install ## Regenerate the README settings table from intake/settings.py
-	$(BIN)/python scripts/settings_table.py README.md
+docs: install ## Regenerate the settings table in docs/configuration.md from intake/settings.py
+	$(BIN)/python scripts/settings_table.py docs/configuration.md
 
 clean: ## Remove the virtualenv, caches and the local data directory
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data test-artifacts
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache data test-artifacts

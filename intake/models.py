@@ -12,6 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
+from intake.domain.submission import Channel
+
 
 def utcnow() -> datetime:
     """Return the current time in UTC, timezone-aware."""
@@ -41,15 +43,6 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 def _timestamp(**kwargs: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kwargs)
-
-
-class Channel(enum.StrEnum):
-    """How a submission reached us."""
-
-    WEB = "web"
-    API = "api"
-    EMAIL = "email"
-    CLI = "cli"
 
 
 class ProcessingState(enum.StrEnum):

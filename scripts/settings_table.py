@@ -1,4 +1,9 @@
-"""Print the README settings table from the Settings model (`make docs` pastes it in)."""
+"""Write the settings table of docs/configuration.md from the Settings model (`make docs` runs it).
+
+The table is generated so that it cannot drift from the code: every field's description in
+`intake/settings.py` is the documentation, and `tests/unit/test_settings.py` fails while the file
+holds an older table. The file to update is the first argument (default docs/configuration.md).
+"""
 
 from __future__ import annotations
 
@@ -30,8 +35,8 @@ def table() -> str:
     return "\n".join(rows(Settings, "BEREDNING_")) + "\n"
 
 
-def update_readme(path: Path) -> bool:
-    """Replace the table in the README; return whether it changed."""
+def update_table(path: Path) -> bool:
+    """Replace the settings table in the Markdown file at `path`; return whether it changed."""
     text = path.read_text()
     start = text.index(MARKER_START) + len(MARKER_START)
     end = text.index("\n\n", start) + 1
@@ -42,6 +47,10 @@ def update_readme(path: Path) -> bool:
     return False
 
 
+DEFAULT_FILE = "docs/configuration.md"
+
+
 if __name__ == "__main__":
-    changed = update_readme(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"))
-    print("README settings table updated" if changed else "README settings table up to date")
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else DEFAULT_FILE)
+    changed = update_table(target)
+    print(f"{target}: settings table updated" if changed else f"{target}: settings table up to date")

@@ -36,12 +36,13 @@ from intake.benchmark._reuse import EmbeddingCache, build_with_vectors, check_in
 from intake.benchmark._server import BenchError, peak_rss_mb, served_app
 from intake.benchmark._stats import Percentiles, summarize
 from intake.db import create_db_engine
+from intake.domain.audit import AuditAction
 from intake.domain.process import ProcessDefinition, load_process
+from intake.domain.submission import Channel
 from intake.drafting.checklists import load_checklists
 from intake.migrate import ensure_current
 from intake.models import (
     AuditEvent,
-    Channel,
     Decision,
     Draft,
     DuplicateCandidate,
@@ -270,10 +271,10 @@ def _seed_history(
     references = [str(r["reference"]) for r in rows]
     for i, row in enumerate(rows):
         reference, sid, received = str(row["reference"]), ids[str(row["reference"])], row["received_at"]
-        events.append(
-            _event(received, "system", "submission.received", reference, {"channel": str(row["channel"])})
-        )
-        events.append(_event(received, "system", "draft.drafted", reference, {"state": "rules_only"}))
+        channel = {"channel": str(row["channel"])}
+        events.append(_event(received, "system", AuditAction.SUBMISSION_RECEIVED, reference, channel))
+        drafted = {"state": "rules_only"}
+        events.append(_event(received, "system", AuditAction.DRAFT_STORED, reference, drafted))
         if rng.random() < 0.3 and i > 0:
             for other in rng.sample(references[:i], k=min(i, rng.randint(1, 3))):
                 candidates.append(
@@ -310,7 +311,7 @@ def _seed_history(
                 _event(
                     received + timedelta(days=j + 1),
                     STAFF_EMAIL,
-                    "submission.moved",
+                    AuditAction.SUBMISSION_MOVED,
                     reference,
                     {"step": [order[j], order[j + 1]]},
                 )
@@ -320,11 +321,14 @@ def _seed_history(
     _insert(engine, AuditEvent, events)
 
 
-def _event(at: Any, actor: str, action: str, reference: str, changes: dict[str, Any]) -> dict[str, Any]:
+def _event(
+    at: Any, actor: str, action: AuditAction, reference: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Return an `audit_event` row as the services write it, for a bulk insert."""
     return {
         "at": at,
         "actor": actor,
-        "action": action,
+        "action": action.value,
         "entity_kind": "submission",
         "entity_key": reference,
         "changes": changes,

@@ -126,8 +126,7 @@ def submit(
     With --wait the triage flow runs to its end first: a worker or the served app runs it, or
     this command does when none has taken it within a few seconds.
     """
-    from intake.domain.submission import NewSubmission, SubmissionInvalid
-    from intake.models import Channel
+    from intake.domain.submission import Channel, NewSubmission, SubmissionInvalid
     from intake.services import submissions
 
     if text is None:

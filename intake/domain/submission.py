@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 from dataclasses import dataclass, field
-
-from intake.models import Channel
 
 _ADDRESS_CHAR = r"[^@\s<>()\[\],;:\"\x00-\x1f\x7f-\x9f]"
 EMAIL_CORE = rf"{_ADDRESS_CHAR}+@{_ADDRESS_CHAR}+\.{_ADDRESS_CHAR}{{2,}}"
@@ -15,6 +14,15 @@ _EMAIL = re.compile(rf"^{EMAIL_CORE}$")
 _CONTROL = {"Cc", "Cs"}
 """Control characters and lone surrogates: what broken clients send and PostgreSQL cannot store.
 Private-use and unassigned characters pass (an emoji newer than Python's Unicode data is one)."""
+
+
+class Channel(enum.StrEnum):
+    """How a submission reached us (stored in `submission.channel`; `intake.models` re-exports it)."""
+
+    WEB = "web"
+    API = "api"
+    EMAIL = "email"
+    CLI = "cli"
 
 
 @dataclass(frozen=True)

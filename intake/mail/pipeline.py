@@ -20,21 +20,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from intake.db import session_scope
-from intake.domain.submission import NewSubmission, SubmissionInvalid
+from intake.domain.audit import AuditAction
+from intake.domain.submission import Channel, NewSubmission, SubmissionInvalid
 from intake.mail import ack, replies, store
 from intake.mail.classify import classify
 from intake.mail.limits import MailLimits
 from intake.mail.parse import ParsedMail, parse_mail, peek_message_id
-from intake.models import (
-    AuditEvent,
-    Channel,
-    DuplicateCandidate,
-    InboundMail,
-    ItemKind,
-    MailState,
-    Submission,
-    utcnow,
-)
+from intake.models import AuditEvent, DuplicateCandidate, InboundMail, ItemKind, MailState, Submission, utcnow
 from intake.services import audit, submissions
 from intake.settings import Settings
 
@@ -105,7 +97,7 @@ def _handle_held(engine: Engine, mail_id: int, settings: Settings) -> MailOutcom
     except Exception as exc:  # a mail that breaks the handler goes to a human, not round again
         log.exception("mail %d could not be handled", mail_id)
         note = f"handling failed: {type(exc).__name__}: {str(exc)[:500]}"
-        _finish(engine, mail_id, MailState.QUARANTINED, "mail.quarantined", note=note)
+        _finish(engine, mail_id, MailState.QUARANTINED, note=note)
         return MailOutcome(mail_id, "quarantine", note=note)
 
 
@@ -147,11 +139,11 @@ def _handle_claimed(engine: Engine, mail_id: int, settings: Settings) -> MailOut
     kind, reason = classify(parsed, own)
     described = _described(parsed)
     if kind == "quarantine":
-        _finish(engine, mail_id, MailState.QUARANTINED, "mail.quarantined", note=reason, **described)
+        _finish(engine, mail_id, MailState.QUARANTINED, note=reason, **described)
         log.warning("mail %d quarantined: %s", mail_id, reason)
         return MailOutcome(mail_id, "quarantine", note=reason)
     if kind == "automatic":
-        _finish(engine, mail_id, MailState.AUTOMATIC, "mail.automatic", automatic_reason=reason, **described)
+        _finish(engine, mail_id, MailState.AUTOMATIC, automatic_reason=reason, **described)
         return MailOutcome(mail_id, "automatic", note=reason)
     thread = replies.find_thread(engine, parsed)
     if thread is not None:
@@ -161,13 +153,20 @@ def _handle_claimed(engine: Engine, mail_id: int, settings: Settings) -> MailOut
     return _submit(engine, mail_id, parsed, described, settings)
 
 
-def _finish(engine: Engine, mail_id: int, state: MailState, action: str, **values: object) -> None:
+_FINISHED = {
+    MailState.QUARANTINED: AuditAction.MAIL_QUARANTINED,
+    MailState.AUTOMATIC: AuditAction.MAIL_AUTOMATIC,
+}
+"""The audit action of each state a mail that becomes no submission ends in."""
+
+
+def _finish(engine: Engine, mail_id: int, state: MailState, **values: object) -> None:
     with session_scope(engine) as session:
         if store.finish(session, mail_id, state, **values):
             audit.record(
                 session,
                 actor=actor(mail_id),
-                action=action,
+                action=_FINISHED[state],
                 entity_kind="mail",
                 entity_key=str(mail_id),
                 changes={"reason": values.get("note") or values.get("automatic_reason")},
@@ -190,7 +189,7 @@ def _finish_reply(engine: Engine, mail_id: int, submission_id: int, described: d
             audit.record(
                 session,
                 actor=actor(mail_id),
-                action="submission.reply_received",
+                action=AuditAction.SUBMISSION_REPLY_RECEIVED,
                 entity_kind="submission",
                 entity_key=submission.reference,
                 changes={"mail_id": mail_id, "sender": described["sender"]},
@@ -204,7 +203,7 @@ def _existing_submission(engine: Engine, mail_id: int) -> int | None:
     query = (
         sa.select(table.c.id)
         .join(events, events.c.entity_key == table.c.reference)
-        .where(events.c.action == "submission.received", events.c.actor == actor(mail_id))
+        .where(events.c.action == AuditAction.SUBMISSION_RECEIVED, events.c.actor == actor(mail_id))
         .limit(1)
     )
     with engine.connect() as connection:
@@ -239,7 +238,7 @@ def _submit(
         except SubmissionInvalid as exc:
             if {p.field for p in exc.problems} - {"submitter_email", "submitter_name"}:
                 note = f"not a valid submission: {exc}"
-                _finish(engine, mail_id, MailState.QUARANTINED, "mail.quarantined", note=note, **described)
+                _finish(engine, mail_id, MailState.QUARANTINED, note=note, **described)
                 return MailOutcome(mail_id, "quarantine", note=note)
             # A sender the intake rules refuse (an odd address) still leaves the idea: keep it anonymous.
             new = replace(new, submitter_email=None, submitter_name=None)
@@ -298,7 +297,7 @@ def _mark_possible_reply(session: Session, row: Submission, named: str, *, sende
     audit.record(
         session,
         actor=audit.SYSTEM_ACTOR,
-        action="submission.possible_reply",
+        action=AuditAction.SUBMISSION_POSSIBLE_REPLY,
         entity_kind="submission",
         entity_key=row.reference,
         changes={"possible_reply_to": named, "same_sender": same_sender},

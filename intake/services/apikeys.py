@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.db import session_scope
+from intake.domain.audit import AuditAction
 from intake.models import ApiKey, utcnow
 from intake.services import audit
 from intake.services.follow import token_hash
@@ -75,7 +76,7 @@ def add(engine: Engine, name: str, scopes: list[str], *, created_by: str) -> New
         audit.record(
             session,
             actor=created_by,
-            action="apikey.added",
+            action=AuditAction.APIKEY_ADDED,
             entity_kind="api_key",
             entity_key=prefix,
             changes={"name": row.name, "scopes": chosen},
@@ -108,7 +109,7 @@ def revoke(engine: Engine, prefix: str, *, by: str) -> ApiKey:
             audit.record(
                 session,
                 actor=by,
-                action="apikey.revoked",
+                action=AuditAction.APIKEY_REVOKED,
                 entity_kind="api_key",
                 entity_key=prefix,
                 changes={},

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from intake.domain.audit import AuditAction
 from intake.models import AuditEvent
 
 SYSTEM_ACTOR = "system"
@@ -16,7 +17,7 @@ def record(
     session: Session,
     *,
     actor: str,
-    action: str,
+    action: AuditAction,
     entity_kind: str,
     entity_key: str,
     changes: dict[str, Any] | None = None,
@@ -25,7 +26,7 @@ def record(
     """Add an audit event to `session`; it commits together with the change it describes."""
     event = AuditEvent(
         actor=actor,
-        action=action,
+        action=AuditAction(action).value,  # refuses an unknown string from an untyped caller
         entity_kind=entity_kind,
         entity_key=entity_key,
         changes=changes or {},

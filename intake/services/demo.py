@@ -20,9 +20,9 @@ from sqlmodel import Session, select
 
 from intake.domain.datafile import load_data_file
 from intake.domain.process import ProcessDefinition
-from intake.domain.submission import NewSubmission
+from intake.domain.submission import Channel, NewSubmission
 from intake.drafting.checklists import ChecklistConfig
-from intake.models import Channel, Decision, Submission
+from intake.models import Decision, Submission
 from intake.services import jobs, submissions, workflow
 from intake.settings import IntakeSettings
 

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select, update
 
 from intake.db import session_scope
+from intake.domain.audit import AuditAction
 from intake.domain.process import ProcessDefinition
 from intake.drafting.checklists import NEEDS_HUMAN, ChecklistConfig
 from intake.drafting.schema import Benefit, YesNo
@@ -265,7 +266,7 @@ def edit(
         audit.record(
             session,
             actor=actor,
-            action="draft.edited",
+            action=AuditAction.DRAFT_EDITED,
             entity_kind="submission",
             entity_key=ref,
             changes=audit.diff(before, after) | {"state": [state_before.value, DraftState.EDITED.value]},

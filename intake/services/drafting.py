@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.db import session_scope
+from intake.domain.audit import AuditAction
 from intake.domain.process import ProcessDefinition
 from intake.drafting.checklists import ChecklistConfig
 from intake.drafting.client import Drafter, DraftInvalid, DraftUnavailable, LlmResult
@@ -203,7 +204,7 @@ class DraftingService:
             audit.record(
                 session,
                 actor=audit.SYSTEM_ACTOR,
-                action="draft.stored",
+                action=AuditAction.DRAFT_STORED,
                 entity_kind="submission",
                 entity_key=submission.reference,
                 changes={"state": [before, state.value], "model": row.model, "prompt": row.prompt_version},

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, func, select, update
 
 from intake.db import session_scope
+from intake.domain.audit import AuditAction
 from intake.domain.retention import ErasureRule, Schedule
 from intake.models import (
     Account,
@@ -222,7 +223,7 @@ def erase(
         audit.record(
             session,
             actor=actor,
-            action="privacy.erase",
+            action=AuditAction.PRIVACY_ERASE,
             entity_kind=PRIVACY_ENTITY,
             entity_key=f"erasure-{ledger.id}",
             changes={"rules": ledger.rules, "counts": counts},

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from intake.db import session_scope
+from intake.domain.audit import AuditAction
 from intake.models import FollowLink, GapQuestion, StepChange, Submission, utcnow
 from intake.services import audit, questions
 from intake.settings import Settings
@@ -62,7 +63,7 @@ def _add(session: Session, submission_id: int, token: str, actor: str) -> None:
     audit.record(
         session,
         actor=actor,
-        action="follow.issued",
+        action=AuditAction.FOLLOW_ISSUED,
         entity_kind="submission",
         entity_key=submission.reference,
         changes={"follow_link_id": link.id},
@@ -96,7 +97,7 @@ def revoke(engine: Engine, token: str, *, actor: str) -> bool:
         audit.record(
             session,
             actor=actor,
-            action="follow.revoked",
+            action=AuditAction.FOLLOW_REVOKED,
             entity_kind="submission",
             entity_key=submission.reference if submission else str(link.submission_id),
             changes={"follow_link_id": link.id},

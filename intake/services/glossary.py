@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from intake.db import session_scope
+from intake.domain.audit import AuditAction
 from intake.domain.glossary import (
     EDITED_NAME,
     GlossaryFile,
@@ -95,7 +96,7 @@ def save(settings: Settings, engine: Engine, text: str, *, actor: str) -> Glossa
         audit.record(
             session,
             actor=actor,
-            action="glossary.changed",
+            action=AuditAction.GLOSSARY_CHANGED,
             entity_kind="glossary",
             entity_key=EDITED_NAME,
             changes={"terms": [before, len(glossary.terms)]},

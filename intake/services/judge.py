@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.db import session_scope
+from intake.domain.audit import AuditAction
 from intake.models import Decision, DuplicateCandidate, ItemKind, PortfolioItem, Submission, utcnow
 from intake.privacy import MaskedText, mask
 from intake.services import audit
@@ -341,7 +342,7 @@ def judge_candidates(
             audit.record(
                 session,
                 actor=audit.SYSTEM_ACTOR,
-                action="submission.judge_failed",
+                action=AuditAction.SUBMISSION_JUDGE_FAILED,
                 entity_kind="submission",
                 entity_key=submission.reference,
                 changes={"candidates": len(candidates), "model": judge.model_id},
@@ -367,7 +368,7 @@ def judge_candidates(
         audit.record(
             session,
             actor=audit.SYSTEM_ACTOR,
-            action="submission.judged",
+            action=AuditAction.SUBMISSION_JUDGED,
             entity_kind="submission",
             entity_key=submission.reference,
             changes={"judged": stored, "asked": len(candidates), "model": judge.model_id},

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.db import session_scope
+from intake.domain.audit import AuditAction
 from intake.domain.process import ProcessDefinition
 from intake.drafting.checklists import ChecklistConfig
 from intake.models import AuditEvent, Decision, DuplicateCandidate, ItemKind, StepChange, Submission
@@ -130,7 +131,7 @@ def merge(
         audit.record(
             session,
             actor=actor,
-            action="submission.merged",
+            action=AuditAction.SUBMISSION_MERGED,
             entity_kind="submission",
             entity_key=submission.reference,
             changes={
@@ -166,7 +167,7 @@ def undo_merge(engine: Engine, reference: str, actor: str) -> StepChange:
         audit.record(
             session,
             actor=actor,
-            action="submission.unmerged",
+            action=AuditAction.SUBMISSION_UNMERGED,
             entity_kind="submission",
             entity_key=submission.reference,
             changes={
@@ -250,7 +251,7 @@ def _restore_candidate(session: Session, submission: Submission, merged: StepCha
         select(AuditEvent)
         .where(col(AuditEvent.entity_kind) == "submission")
         .where(col(AuditEvent.entity_key) == submission.reference)
-        .where(col(AuditEvent.action) == "submission.merged")
+        .where(col(AuditEvent.action) == AuditAction.SUBMISSION_MERGED)
         .order_by(col(AuditEvent.id).desc())
     ).all()
     event = next((e for e in events if e.changes.get("step_change") == merged.id), None)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from intake import outbox
 from intake.db import session_scope
+from intake.domain.audit import AuditAction
 from intake.models import GapQuestion, Submission
 from intake.services import audit, follow, sent
 from intake.settings import Settings
@@ -93,7 +94,7 @@ def _record(
             audit.record(
                 session,
                 actor=audit.SYSTEM_ACTOR,
-                action="question.mailed" if outcome == "sent" else "question.mail_failed",
+                action=AuditAction.QUESTION_MAILED if outcome == "sent" else AuditAction.QUESTION_MAIL_FAILED,
                 entity_kind="submission",
                 entity_key=reference,
                 changes={"question_id": question.id, "outcome": outcome},

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.db import session_scope
+from intake.domain.audit import AuditAction
 from intake.models import Decision, Draft, DuplicateCandidate, ItemKind, PortfolioItem, Submission, utcnow
 from intake.portfolio.reader import ParsedRow, RowError
 from intake.services import audit
@@ -126,7 +127,7 @@ def _create(session: Session, values: dict[str, Any], report: ImportReport, *, a
     audit.record(
         session,
         actor=actor,
-        action="portfolio.created",
+        action=AuditAction.PORTFOLIO_CREATED,
         entity_kind=ENTITY_KIND,
         entity_key=values["nr"],
         changes=changes,
@@ -155,7 +156,7 @@ def _update(
     audit.record(
         session,
         actor=actor,
-        action="portfolio.updated",
+        action=AuditAction.PORTFOLIO_UPDATED,
         entity_kind=ENTITY_KIND,
         entity_key=item.nr,
         changes=changes,

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.db import session_scope
+from intake.domain.audit import AuditAction
 from intake.drafting.checklists import ChecklistConfig
 from intake.models import Draft, GapQuestion, Submission, utcnow
 from intake.services import audit
@@ -74,7 +75,7 @@ def ask(
         audit.record(
             session,
             actor=actor,
-            action="question.asked",
+            action=AuditAction.QUESTION_ASKED,
             entity_kind="submission",
             entity_key=submission.reference,
             changes={"gap": key, "question_id": asked.id},
@@ -112,7 +113,7 @@ def answer(
         audit.record(
             session,
             actor=actor,
-            action="question.answered",
+            action=AuditAction.QUESTION_ANSWERED,
             entity_kind="submission",
             entity_key=submission.reference,
             changes={"gap": question.gap_key, "question_id": question.id},

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, func, select, update
 
 from intake.db import session_scope
+from intake.domain.audit import AuditAction
 from intake.domain.retention import Action, Event, Record, Rule, Schedule
 from intake.models import (
     AgendaDispatch,
@@ -379,7 +380,7 @@ def record_run(
         audit.record(
             session,
             actor=actor,
-            action="privacy.cull",
+            action=AuditAction.PRIVACY_CULL,
             entity_kind=PRIVACY_ENTITY,
             entity_key=f"cull-{report.at.date().isoformat()}",
             changes={"counts": report.counts, "sources": report.sources, "plan": schedule.plan},

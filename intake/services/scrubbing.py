@@ -12,8 +12,8 @@ end here:
 - Prefect's flow runs of erased submissions (and runs older than the schedule allows) are
   deleted through its API.
 
-PostgreSQL keeps deleted tuples until VACUUM reclaims them and in its WAL until recycled; the
-README says what that means for erasure and backups.
+PostgreSQL keeps deleted tuples until VACUUM reclaims them and in its WAL until recycled;
+docs/privacy.md says what that means for erasure and backups.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.db import session_scope
+from intake.domain.audit import AuditAction
 from intake.domain.language import detect_language
 from intake.domain.submission import Limits, NewSubmission, format_reference, validate
 from intake.models import (
@@ -98,7 +99,7 @@ def accept(
         audit.record(
             session,
             actor=actor,
-            action="submission.received",
+            action=AuditAction.SUBMISSION_RECEIVED,
             entity_kind="submission",
             entity_key=submission.reference,
             changes={"channel": clean.channel.value},
@@ -253,18 +254,25 @@ def _store_candidates(engine: Engine, read: Submission, matches: list[Match], th
         submission.next_attempt_at = None
         session.add(submission)
         _audit_system(
-            session, submission, "processed", {"candidates": sum(m.score >= threshold for m in matches)}
+            session,
+            submission,
+            AuditAction.SUBMISSION_PROCESSED,
+            {"candidates": sum(m.score >= threshold for m in matches)},
         )
     return submission
 
 
 def _audit_system(
-    session: Session, submission: Submission, what: str, changes: dict[str, object], note: str | None = None
+    session: Session,
+    submission: Submission,
+    action: AuditAction,
+    changes: dict[str, object],
+    note: str | None = None,
 ) -> None:
     audit.record(
         session,
         actor=audit.SYSTEM_ACTOR,
-        action=f"submission.{what}",
+        action=action,
         entity_kind="submission",
         entity_key=submission.reference,
         changes=changes,
@@ -289,7 +297,9 @@ def _mark_failed(engine: Engine, submission_id: int, error: str, settings: Intak
         submission.updated_at = now
         session.add(submission)
         changes: dict[str, object] = {"attempts": submission.attempts, "state": submission.state.value}
-        _audit_system(session, submission, "processing_failed", changes, submission.last_error)
+        _audit_system(
+            session, submission, AuditAction.SUBMISSION_PROCESSING_FAILED, changes, submission.last_error
+        )
     log.warning("processing %s failed (attempt %d): %s", submission.reference, submission.attempts, error)
     return submission
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select, update
 
 from intake.db import session_scope
+from intake.domain.audit import AuditAction
 from intake.domain.process import ProcessDefinition
 from intake.domain.workflow import (
     Blocker,
@@ -53,6 +54,13 @@ __all__ = [
     "move",
     "resolve_duplicate",
 ]
+
+_DECISION_ACTIONS = {
+    Decision.CONFIRMED: AuditAction.DUPLICATE_CONFIRMED,
+    Decision.DISMISSED: AuditAction.DUPLICATE_DISMISSED,
+    Decision.LINKED: AuditAction.DUPLICATE_LINKED,
+}
+"""The audit action of each decision a reviewer can make; `pending` is where a candidate starts."""
 
 
 class SubmissionNotFound(LookupError):
@@ -147,7 +155,7 @@ def decide(
         audit.record(
             session,
             actor=actor,
-            action="submission.decided",
+            action=AuditAction.SUBMISSION_DECIDED,
             entity_kind="submission",
             entity_key=submission.reference,
             changes={"forum": forum_key, "decision": rule.key, "step": [chosen.source, chosen.target]}
@@ -313,7 +321,12 @@ def set_candidate_decision(
     """Record a decision on `candidate` with its audit event, and the reviewer's note on it.
 
     Public for `intake.services.merging`, which decides candidates inside its own transaction.
+
+    Raises:
+        ValueError: the decision is `pending`, which is where a candidate starts, not a decision.
     """
+    if decision not in _DECISION_ACTIONS:
+        raise ValueError(f"a candidate is decided by confirming, dismissing or linking it, not {decision}")
     before = candidate.decision
     candidate.decision = decision
     candidate.decided_by = actor
@@ -322,7 +335,7 @@ def set_candidate_decision(
     audit.record(
         session,
         actor=actor,
-        action=f"duplicate.{decision.value}",
+        action=_DECISION_ACTIONS[decision],
         entity_kind="submission",
         entity_key=submission.reference,
         changes={
@@ -410,7 +423,7 @@ def _apply(
     audit.record(
         session,
         actor=actor,
-        action="submission.moved",
+        action=AuditAction.SUBMISSION_MOVED,
         entity_kind="submission",
         entity_key=submission.reference,
         changes={
@@ -526,7 +539,7 @@ def step_back(
     audit.record(
         session,
         actor=actor,
-        action="submission.moved",
+        action=AuditAction.SUBMISSION_MOVED,
         entity_kind="submission",
         entity_key=submission.reference,
         changes={"step": [change.to_step, change.from_step], "kind": kind, "undoes": change.id},

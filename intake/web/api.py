@@ -12,8 +12,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
 
-from intake.domain.submission import NewSubmission
-from intake.models import Channel
+from intake.domain.submission import Channel, NewSubmission
 from intake.services import portfolio as portfolio_service
 from intake.services import submissions
 from intake.services.similarity import SimilarityUnavailable

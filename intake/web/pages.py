@@ -11,8 +11,7 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_422_UNPROCESSABLE_ENTITY
 from sqlalchemy.exc import SQLAlchemyError
 
-from intake.domain.submission import FieldProblem, NewSubmission, SubmissionInvalid
-from intake.models import Channel
+from intake.domain.submission import Channel, FieldProblem, NewSubmission, SubmissionInvalid
 from intake.services import follow, submissions
 from intake.web.i18n import pick_language, translator
 from intake.web.schemas import MatchOut

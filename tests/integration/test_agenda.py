@@ -15,10 +15,10 @@ from intake.agenda import build_agenda, render_html, render_ics, render_markdown
 from intake.agenda.ics import unfold
 from intake.db import create_db_engine
 from intake.domain.process import load_process
+from intake.domain.submission import Channel
 from intake.drafting.checklists import load_checklists
 from intake.migrate import upgrade
 from intake.models import (
-    Channel,
     Decision,
     DraftState,
     DuplicateCandidate,

@@ -12,16 +12,9 @@ from sqlmodel import Session, col
 
 from intake.db import create_db_engine
 from intake.domain.process import load_process
+from intake.domain.submission import Channel
 from intake.migrate import upgrade
-from intake.models import (
-    Channel,
-    Decision,
-    DraftState,
-    DuplicateCandidate,
-    ItemKind,
-    Submission,
-    utcnow,
-)
+from intake.models import Decision, DraftState, DuplicateCandidate, ItemKind, Submission, utcnow
 from intake.models import Draft as DraftRow
 from intake.settings import Settings
 from intake.web.review.queue import QueueFilter, load_rows, select_queue

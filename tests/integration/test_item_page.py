@@ -20,10 +20,10 @@ from sqlmodel import Session, col, select
 
 from intake.db import create_db_engine
 from intake.domain.process import load_process
-from intake.domain.submission import NewSubmission
+from intake.domain.submission import Channel, NewSubmission
 from intake.drafting import load_checklists
 from intake.migrate import ensure_current
-from intake.models import AuditEvent, Channel, DraftState, Submission
+from intake.models import AuditEvent, DraftState, Submission
 from intake.models import Draft as DraftRow
 from intake.services import draft_edits, submissions
 from intake.services.drafting import drafting_from_settings

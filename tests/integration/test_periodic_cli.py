@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 from intake.agenda import find_forum, next_meeting
 from intake.db import create_db_engine
 from intake.domain.process import load_process
-from intake.models import AuditEvent, Channel, DraftState, ProcessingState, Submission
+from intake.domain.submission import Channel
+from intake.models import AuditEvent, DraftState, ProcessingState, Submission
 from intake.models import Draft as DraftRow
 from intake.reminders import local_day
 from intake.settings import Settings

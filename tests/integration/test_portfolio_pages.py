@@ -22,7 +22,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.db import create_db_engine
-from intake.models import AuditEvent, Channel, Decision, DuplicateCandidate, ItemKind, Submission
+from intake.domain.submission import Channel
+from intake.models import AuditEvent, Decision, DuplicateCandidate, ItemKind, Submission
 from intake.settings import Settings
 from tests.browser import csrf_token, logged_in
 from tests.server import app_env, cli, running_server

@@ -29,14 +29,13 @@ from flows.triage_steps import TriageServices
 from intake.db import create_db_engine
 from intake.domain.process import load_process
 from intake.domain.retention import ErasureRule, Schedule, load_schedule
-from intake.domain.submission import NewSubmission
+from intake.domain.submission import Channel, NewSubmission
 from intake.drafting.checklists import load_checklists
 from intake.migrate import upgrade
 from intake.models import (
     Account,
     AuditEvent,
     AuthSession,
-    Channel,
     Draft,
     Erasure,
     GapQuestion,

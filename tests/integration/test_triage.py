@@ -26,13 +26,12 @@ from flows import triage, triage_steps
 from flows.triage_steps import TriageServices
 from intake.db import create_db_engine, session_scope
 from intake.domain.process import load_process
-from intake.domain.submission import NewSubmission
+from intake.domain.submission import Channel, NewSubmission
 from intake.drafting.checklists import load_checklists
 from intake.drafting.client import DraftUnavailable, LlmResult, PromptLike
 from intake.migrate import upgrade
 from intake.models import (
     AuditEvent,
-    Channel,
     Draft,
     DraftState,
     Job,
@@ -453,7 +452,7 @@ def test_submit_wait_without_a_prefect_server_runs_the_steps_here_and_returns(
 ) -> None:
     """No worker, no configured server: the command runs the triage steps in its own process,
     starts no Prefect server, prints no traceback and leaves no process behind. (How long it takes
-    beside a plain `submit` is measured by hand, see the README's figures, not asserted here.)"""
+    beside a plain `submit` is measured by hand, see docs/measurements.md, not asserted here.)"""
     env = _env(tmp_path, database_url, PREFECT_API_URL="")  # empty counts as unset
     result = cli(["submit", "--wait", "--text", PARKING], env)
     assert result.returncode == 0, result.stdout + result.stderr

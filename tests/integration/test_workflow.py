@@ -10,11 +10,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.domain.process import load_process
-from intake.domain.submission import NewSubmission
+from intake.domain.submission import Channel, NewSubmission
 from intake.drafting.checklists import load_checklists
 from intake.models import (
     AuditEvent,
-    Channel,
     Decision,
     Draft,
     DraftState,

@@ -15,10 +15,10 @@ from sqlmodel import Session, col, select
 
 from intake.db import create_db_engine
 from intake.domain.process import load_process
-from intake.domain.submission import NewSubmission
+from intake.domain.submission import Channel, NewSubmission
 from intake.drafting.checklists import load_checklists
 from intake.migrate import upgrade
-from intake.models import AuditEvent, Channel, FollowLink
+from intake.models import AuditEvent, FollowLink
 from intake.services import follow, notify, questions, submissions
 from intake.settings import Settings
 from intake.web.follow import texts

@@ -22,7 +22,8 @@ from flows import reminders as flow
 from flows.periodic import PeriodicContext
 from intake.db import create_db_engine
 from intake.domain.process import ProcessDefinition, Step, load_process
-from intake.models import Channel, GapQuestion, StepChange, Submission
+from intake.domain.submission import Channel
+from intake.models import GapQuestion, StepChange, Submission
 from intake.reminders import (
     Digest,
     OwedAnswer,

@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from intake.domain.language import detect_language
-from intake.domain.submission import Limits, NewSubmission, SubmissionInvalid, format_reference, validate
-from intake.models import Channel
+from intake.domain.submission import (
+    Channel,
+    Limits,
+    NewSubmission,
+    SubmissionInvalid,
+    format_reference,
+    validate,
+)
 
 LIMITS = Limits(min_text=10, max_text=200)
 

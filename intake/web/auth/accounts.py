@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.db import session_scope
+from intake.domain.audit import AuditAction
 from intake.models import Account, AuthSession, ForumMembership, LoginAttempt, Role, utcnow
 from intake.services import audit
 from intake.settings import AuthSettings
@@ -73,7 +74,7 @@ def add_account(
         audit.record(
             session,
             actor=actor,
-            action="account_created",
+            action=AuditAction.ACCOUNT_CREATED,
             entity_kind="account",
             entity_key=normalized,
             changes={"role": [None, role.value], "name": [None, name]},
@@ -96,7 +97,11 @@ def set_password(engine: Engine, email: str, password: str, settings: AuthSettin
         account.updated_at = utcnow()
         _end_sessions(session, account)
         audit.record(
-            session, actor=actor, action="password_changed", entity_kind="account", entity_key=account.email
+            session,
+            actor=actor,
+            action=AuditAction.PASSWORD_CHANGED,
+            entity_kind="account",
+            entity_key=account.email,
         )
 
 
@@ -112,7 +117,7 @@ def set_disabled(engine: Engine, email: str, disabled: bool, *, actor: str) -> N
         audit.record(
             session,
             actor=actor,
-            action="account_disabled" if disabled else "account_enabled",
+            action=AuditAction.ACCOUNT_DISABLED if disabled else AuditAction.ACCOUNT_ENABLED,
             entity_kind="account",
             entity_key=account.email,
             changes={"disabled": [before, disabled]},
@@ -139,7 +144,7 @@ def set_forums(engine: Engine, email: str, forums: list[str], known: list[str], 
         audit.record(
             session,
             actor=actor,
-            action="account_forums",
+            action=AuditAction.ACCOUNT_FORUMS,
             entity_kind="account",
             entity_key=account.email,
             changes={"forums": [before, wanted]},
@@ -188,7 +193,7 @@ def link_oidc(engine: Engine, email: str, subject: str, *, actor: str) -> None:
         audit.record(
             session,
             actor=actor,
-            action="account_oidc_linked",
+            action=AuditAction.ACCOUNT_OIDC_LINKED,
             entity_kind="account",
             entity_key=account.email,
             changes={"oidc_subject": [before, subject]},

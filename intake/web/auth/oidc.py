@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from intake.db import session_scope
+from intake.domain.audit import AuditAction
 from intake.models import Account, Role, utcnow
 from intake.services import audit
 from intake.settings import OidcSettings
@@ -208,7 +209,7 @@ def account_for(engine: Engine, claims: dict[str, Any], role: Role) -> Account:
             audit.record(
                 session,
                 actor="oidc",
-                action="account_created",
+                action=AuditAction.ACCOUNT_CREATED,
                 entity_kind="account",
                 entity_key=account.email,
                 changes={"role": [None, role.value]},
@@ -218,7 +219,7 @@ def account_for(engine: Engine, claims: dict[str, Any], role: Role) -> Account:
                 audit.record(
                     session,
                     actor="oidc",
-                    action="role_changed",
+                    action=AuditAction.ROLE_CHANGED,
                     entity_kind="account",
                     entity_key=account.email,
                     changes={"role": [account.role.value, role.value]},

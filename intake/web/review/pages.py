@@ -11,7 +11,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromQuery, Parameter
 from litestar.response import Template
 
-from intake.models import Channel
+from intake.domain.submission import Channel
 from intake.web.auth.policy import STAFF, require_role
 from intake.web.auth.texts import translator
 from intake.web.auth.views import language_template, page_language

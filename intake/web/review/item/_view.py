@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from intake.domain.audit import AuditAction
 from intake.domain.workflow import Blocker, Check
 from intake.drafting.checklists import NEEDS_HUMAN, ChecklistConfig, load_checklists
 from intake.models import AuditEvent, Draft, GapQuestion, StepChange, Submission
@@ -267,10 +268,10 @@ def blocker_text(blocker: Blocker, lang: str) -> str:
 
 
 def _event_view(event: AuditEvent, t: Callable[[str], str]) -> EventView:
-    action = known(t, "action_" + event.action.replace(".", "_")) or event.action
+    action = known(t, item_texts.action_key(event.action)) or event.action
     actor = t("system") if event.actor == "system" else event.actor
     # a draft edit's keys are draft fields; other events name their own keys (a move's `kind`)
-    prefix = "field_" if event.action == "draft.edited" else "audit_key_"
+    prefix = "field_" if event.action == AuditAction.DRAFT_EDITED else "audit_key_"
     details = []
     for key, change in event.changes.items():
         label = known(t, prefix + key) or known(t, "audit_key_" + key) or key
