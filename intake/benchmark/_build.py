@@ -43,18 +43,21 @@ class Timing:
         return self.items / self.seconds if self.seconds > 0 else 0.0
 
 
-def bench_settings(base: Settings, data_dir: Path) -> Settings:
-    """Return `base` pointed at `data_dir`, with SQLite and embedded Chroma there.
+def bench_settings(
+    base: Settings, data_dir: Path, database_url: str | None = None, index_url: str | None = None
+) -> Settings:
+    """Return `base` pointed at `data_dir`, and at the benchmark's own database and index.
 
-    The configured database and index URLs are dropped on purpose: a benchmark must never write
-    its N items into a real portfolio. The embedding and similarity settings stay, since they are
-    what is measured.
+    The configured database and index URLs are replaced on purpose (by the data directory's SQLite
+    and embedded Chroma unless the run's own servers are given): a benchmark must never write its
+    N items into a real portfolio. The embedding and similarity settings stay, since they are what
+    is measured.
     """
     return base.model_copy(
         update={
             "data_dir": data_dir,
-            "database": base.database.model_copy(update={"url": None}),
-            "index": base.index.model_copy(update={"url": None}),
+            "database": base.database.model_copy(update={"url": database_url}),
+            "index": base.index.model_copy(update={"url": index_url}),
         }
     )
 
@@ -92,22 +95,28 @@ def insert_items(engine: Engine, texts: Sequence[SourceText]) -> None:
 def similarity_service(settings: Settings, engine: Engine) -> Iterator[SimilarityService]:
     """Yield the service as `SimilarityService.from_settings` builds it, and close its index after.
 
-    The Chroma client is opened here rather than inside `ChromaIndex`, only so that it can be
-    closed: the served app must be the one process holding the index while it is measured.
+    An embedded index's Chroma client is opened here rather than inside `ChromaIndex`, only so that
+    it can be closed: the served app must be the one process holding the index while it is
+    measured. A Chroma server (`index.url`) is reached as the service reaches it.
     """
+    embedder = embedder_of(settings)
+    parts = (settings.similarity, glossary_of(settings))
+    if settings.index.url:
+        index = ChromaIndex(
+            url=settings.index.url, collection=settings.index.collection, model_id=embedder.model_id
+        )
+        yield SimilarityService.with_parts(engine, embedder, index, *parts)
+        return
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    embedder = embedder_of(settings)
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     client = chromadb.PersistentClient(
         path=str(settings.chroma_path), settings=ChromaSettings(anonymized_telemetry=False)
     )
     try:
         index = ChromaIndex(client=client, collection=settings.index.collection, model_id=embedder.model_id)
-        yield SimilarityService.with_parts(
-            engine, embedder, index, settings.similarity, glossary_of(settings)
-        )
+        yield SimilarityService.with_parts(engine, embedder, index, *parts)
     finally:
         close = getattr(client, "close", None)  # Chroma 1.x; its ClientAPI type does not declare it
         if close is not None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from intake.benchmark._backends import Backends, backends
 from intake.benchmark._build import (
     Timing,
     bench_settings,
@@ -45,6 +46,10 @@ WARMUP_QUERIES = 5
 class SimilarBenchResult:
     """The figures for one portfolio size; `None` where a figure could not be taken (and why).
 
+    `shape` is "embedded" (SQLite and Chroma in the app's process) or "scale-out" (PostgreSQL and a
+    Chroma server); `peak_rss_mb` is the app's process either way, `index_server_peak_rss_mb` the
+    Chroma server's (None when embedded).
+
     With `reuse_embeddings` the build figures time the index writes with precomputed vectors,
     `build_vs_raw` is None (the two no longer measure the same work), `reused_embeddings` counts
     the items that got a vector computed before (for another item or another size), and
@@ -53,6 +58,7 @@ class SimilarBenchResult:
     """
 
     items: int
+    shape: str
     model: str
     queries: int
     distinct_sources: int
@@ -73,6 +79,7 @@ class SimilarBenchResult:
     http_p99_ms: float | None
     http_errors: int
     peak_rss_mb: float | None
+    index_server_peak_rss_mb: float | None
     decidim_load_seconds: float | None
     decidim_p50_ms: float | None
     decidim_p95_ms: float | None
@@ -107,6 +114,7 @@ class _Served:
     timings_ms: list[float]
     errors: int
     peak_rss_mb: float | None
+    index_server_peak_rss_mb: float | None
 
 
 def run_similar(
@@ -117,8 +125,12 @@ def run_similar(
     pg_url: str,
     progress: Progress,
     cache: EmbeddingCache | None = None,
+    scale_out: bool = False,
 ) -> SimilarBenchResult:
     """Measure one portfolio size in a temporary data directory, removed afterwards.
+
+    With `scale_out` the app's tables go into a temporary database on `pg_url`'s server and the
+    index into a Chroma server process (`_backends`), both removed afterwards.
 
     `queries` holds the warm-up queries first (`WARMUP_QUERIES`), then the timed ones. With a
     `cache` (`--reuse-embeddings`), items beyond the sources are signed copies of them (`sign`),
@@ -133,14 +145,19 @@ def run_similar(
     def say(message: str) -> None:
         progress(f"N={size}: {message}")
 
-    with tempfile.TemporaryDirectory(prefix="beredning-bench-") as tmp:
-        local = bench_settings(settings, Path(tmp))
+    with (
+        tempfile.TemporaryDirectory(prefix="beredning-bench-") as tmp,
+        backends(scale_out, pg_url, Path(tmp)) as where,
+    ):
+        local = bench_settings(settings, Path(tmp), where.database_url, where.index_url)
+        if where.index_url:
+            say(f"app database {where.database_url}; Chroma server {where.index_url}")
         if cache is None:
             model, raw, build = _build(local, texts, say)
             reused = None
         else:
-            model, raw, build, reused = _build_reusing(local, texts, cache, say)
-        served = _serve(local, size, warmup, timed, say)
+            model, raw, build, reused = _build_reusing(local, texts, cache, where, say)
+        served = _serve(local, where, size, warmup, timed, say)
         decidim, skipped = _decidim(pg_url, texts, warmup, timed, say)
     # with reused vectors the build no longer runs the model: its rate is not comparable with raw
     comparable = round(build.per_second / raw.per_second, 3) if raw.per_second and cache is None else None
@@ -148,6 +165,7 @@ def run_similar(
     peer = summarize(decidim.timings_ms if decidim else [])
     return SimilarBenchResult(
         items=size,
+        shape=where.shape,
         model=model,
         queries=len(timed),
         distinct_sources=len(sources),
@@ -168,6 +186,7 @@ def run_similar(
         http_p99_ms=http.p99,
         http_errors=served.errors,
         peak_rss_mb=served.peak_rss_mb,
+        index_server_peak_rss_mb=served.index_server_peak_rss_mb,
         decidim_load_seconds=round(decidim.load_seconds, 2) if decidim else None,
         decidim_p50_ms=peer.p50,
         decidim_p95_ms=peer.p95,
@@ -203,7 +222,11 @@ def _build(settings: Settings, texts: Sequence[SourceText], progress: Progress) 
 
 
 def _build_reusing(
-    settings: Settings, texts: Sequence[SourceText], cache: EmbeddingCache, progress: Progress
+    settings: Settings,
+    texts: Sequence[SourceText],
+    cache: EmbeddingCache,
+    where: Backends,
+    progress: Progress,
 ) -> tuple[str, Timing, Timing, int]:
     """Migrate, insert the items, embed the compared texts not cached, write the index from the cache.
 
@@ -233,7 +256,7 @@ def _build_reusing(
             )
             build = build_with_vectors(service, documents, cache, _build_progress(progress))
             progress(f"index written from precomputed vectors in {build.seconds:.1f} s")
-            seconds = check_in_step(service, settings.chroma_path)
+            seconds = check_in_step(service, where.index_files)
             progress(f"the service's sync found every vector stored ({seconds:.1f} s, nothing embedded)")
             return search.embedder.model_id, raw, build, reused
     except (SimilarityUnavailable, EmbeddingError) as exc:
@@ -243,23 +266,31 @@ def _build_reusing(
 
 
 def _serve(
-    settings: Settings, size: int, warmup: Sequence[str], timed: Sequence[str], progress: Progress
+    settings: Settings,
+    where: Backends,
+    size: int,
+    warmup: Sequence[str],
+    timed: Sequence[str],
+    progress: Progress,
 ) -> _Served:
-    """Serve the built data directory, check that nothing is embedded again, time the queries."""
-    before = index_write_mark(settings.chroma_path)
+    """Serve the built data, check that nothing is embedded again, time the queries."""
+    before = index_write_mark(where.index_files)
     progress("starting the server")
     timeout = 300 + size / 100  # reading 100,000 vectors back takes minutes
     with served_app(settings, settings.data_dir / "serve.log", timeout) as app:
         progress(f"server warm after {app.ready_seconds:.1f} s; {len(timed)} queries")
         timings, errors = http_latencies(app.base_url, warmup, timed)
         rss = peak_rss_mb(app.pid)
-        after = index_write_mark(settings.chroma_path)
+        index_rss = peak_rss_mb(where.index_server_pid) if where.index_server_pid else None
+        after = index_write_mark(where.index_files)
         log_text = app.log_path.read_text(errors="replace")
     writes = after - before if after is not None and before is not None else None
     reembedded = bool(reembedding_warnings(log_text)) or bool(writes)
     if reembedded:
         progress(f"the server embedded texts again at start ({writes} index writes)")
-    return _Served(app.ready_seconds, app.index_documents, reembedded, writes, timings, errors, rss)
+    return _Served(
+        app.ready_seconds, app.index_documents, reembedded, writes, timings, errors, rss, index_rss
+    )
 
 
 def _decidim(

@@ -41,13 +41,15 @@ class ServedApp:
     log_path: Path
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """Return a TCP port on loopback that is free now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _log_tail(path: Path) -> str:
+def log_tail(path: Path) -> str:
+    """Return the end of a server's log, for an error message (empty when unreadable)."""
     with suppress(OSError):
         return path.read_text(errors="replace")[-LOG_TAIL_CHARS:]
     return ""
@@ -59,7 +61,7 @@ BENCH_SIMILAR_PER_MINUTE = 1_000_000
 
 @contextmanager
 def served_app(settings: Settings, log_path: Path, timeout: float) -> Iterator[ServedApp]:
-    """Start `python -m intake serve` on `settings.data_dir`, wait until warm, yield it, stop it.
+    """Start `python -m intake serve` on `settings`' data, wait until warm, yield it, stop it.
 
     Warm means `/health` reports the model loaded, which the app does only after its first `sync`
     has brought the index in step with SQL.
@@ -67,12 +69,12 @@ def served_app(settings: Settings, log_path: Path, timeout: float) -> Iterator[S
     Raises:
         BenchError: the server exits, reports a failed model, or is not warm within `timeout`.
     """
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "BEREDNING_DATA_DIR": str(settings.data_dir),
         "BEREDNING_DATABASE__URL": settings.database_url,
-        "BEREDNING_INDEX__URL": "",
+        "BEREDNING_INDEX__URL": settings.index.url or "",
         # one client asks hundreds of times a minute: the limit for a person typing would turn
         # most of them into fast 429s and the latencies into the rate limiter's
         "BEREDNING_LIMITS__SIMILAR_PER_MINUTE": str(BENCH_SIMILAR_PER_MINUTE),
@@ -86,12 +88,17 @@ def served_app(settings: Settings, log_path: Path, timeout: float) -> Iterator[S
             documents = _wait_warm(base, process, log_path, timeout)
             yield ServedApp(base, process.pid, time.perf_counter() - started, documents, log_path)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a process the benchmark started; kill it when it has not exited after 20 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_warm(base: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float) -> int | None:
@@ -102,7 +109,7 @@ def _wait_warm(base: str, process: subprocess.Popen[bytes], log_path: Path, time
     with httpx.Client(base_url=base, timeout=10) as client:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise BenchError(f"the server exited with {process.returncode}:\n{_log_tail(log_path)}")
+                raise BenchError(f"the server exited with {process.returncode}:\n{log_tail(log_path)}")
             try:
                 body = client.get("/health").json()
                 last = str(body)

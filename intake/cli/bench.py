@@ -38,6 +38,7 @@ TABLE_COLUMNS = (
     ("p95 ms", "http_p95_ms", ".1f"),
     ("p99 ms", "http_p99_ms", ".1f"),
     ("RSS MB", "peak_rss_mb", ".0f"),
+    ("index RSS", "index_server_peak_rss_mb", ".0f"),
     ("decidim p50", "decidim_p50_ms", ".1f"),
     ("p95", "decidim_p95_ms", ".1f"),
     ("p99", "decidim_p99_ms", ".1f"),
@@ -143,6 +144,12 @@ def intake_bench(url: str, count: int, as_json: bool, api_key: str | None) -> No
     help="Embed each distinct compared text once per run and write the index from those vectors; "
     "the build figures then time the index writes, not the model.",
 )
+@click.option(
+    "--scale-out",
+    is_flag=True,
+    help="Serve as docker-compose.yml does: the app's tables in a temporary database on the "
+    "--pg-url server and the index in a Chroma server (`chroma run` on loopback).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per size on stdout.")
 @pass_ctx
 def similar_bench(
@@ -153,12 +160,16 @@ def similar_bench(
     pg_url: str | None,
     distinct: int | None,
     reuse: bool,
+    scale_out: bool,
     as_json: bool,
 ) -> None:
     """Time index build, GET /api/similar, peak RSS and Decidim's query for portfolios of N items.
 
     Each size gets a fresh temporary data directory (SQLite, embedded Chroma) and its own served
-    app; the configured database and index are never touched. Progress goes to stderr.
+    app; the configured database and index are never touched. With --scale-out the size gets a
+    temporary PostgreSQL database and a Chroma server instead; "index RSS" (in --json
+    index_server_peak_rss_mb) is then the Chroma server's peak beside the app's. Progress goes to
+    stderr.
 
     The model embeds some 20-40 short texts/s on a small CPU, so a 100,000-item build takes hours.
     For the query side at such sizes use --reuse-embeddings, best with --distinct: items beyond
@@ -210,6 +221,7 @@ def similar_bench(
                 pg_url or DEFAULT_PG_URL,
                 lambda m: click.echo(m, err=True),
                 cache,
+                scale_out=scale_out,
             )
         except BenchError as exc:
             raise click.ClickException(f"N={size}: {exc}") from exc

@@ -40,7 +40,7 @@ from intake.services.similarity import SimilarityService
 from intake.settings import SimilaritySettings
 from retrieval.boilerplate import strip_boilerplate
 from tests.fakes import FakeEmbedder, InMemoryVectorIndex
-from tests.pg import pg_engine_url, unreachable_reason
+from tests.pg import pg_engine_url, require_pg, unreachable_reason
 
 GROUP_LINES = [
     {
@@ -579,6 +579,7 @@ def test_bench_similar_runs_end_to_end(source_dir: Path, tmp_path: Path) -> None
     figures = lines[0]
 
     assert figures["items"] == 120 and figures["queries"] == 20
+    assert figures["shape"] == "embedded" and figures["index_server_peak_rss_mb"] is None
     assert figures["build_seconds"] > 0 and figures["build_items_per_s"] > 0
     assert figures["raw_items_per_s"] > 0 and figures["raw_sample"] == 120
     assert figures["build_vs_raw"] > 0
@@ -628,3 +629,41 @@ def test_bench_similar_reuses_embeddings_across_sizes(source_dir: Path, tmp_path
     # every compared text of N=150 was embedded for N=60: nothing computed again
     assert large["reused_embeddings"] == 150 and large["raw_sample"] == 40
     assert "N=150: 0 texts embedded, 150 vectors reused" in stderr
+
+
+def _bench_databases() -> set[str]:
+    engine = sa.create_engine(pg_engine_url())
+    try:
+        with engine.connect() as connection:
+            names = connection.execute(
+                sa.text("SELECT datname FROM pg_database WHERE datname LIKE 'bench_%'")
+            )
+            return {str(name) for (name,) in names}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.timeout(900)
+def test_bench_similar_scales_out_to_a_chroma_server_and_postgresql(source_dir: Path, tmp_path: Path) -> None:
+    """The shape docker-compose.yml describes: the app on PostgreSQL, the index in `chroma run`."""
+    require_pg()
+    before = _bench_databases()
+    args = ["--items", "60", "--distinct", "40", "--reuse-embeddings", "--queries", "10", "--scale-out"]
+    lines, stderr = _bench([*args, "--source", str(source_dir)], tmp_path, timeout=800)
+    (figures,) = lines
+    assert figures["shape"] == "scale-out"
+    assert "app database postgresql" in stderr and "Chroma server http://127.0.0.1:" in stderr
+    # both processes measured: the app, and the Chroma server that holds the index
+    assert figures["peak_rss_mb"] > 0 and figures["index_server_peak_rss_mb"] > 0
+    assert figures["queries"] == 10 and figures["http_errors"] == 0
+    assert 0 < figures["http_p50_ms"] <= figures["http_p95_ms"] <= figures["http_p99_ms"]
+    # the served app found the server's index built from PostgreSQL's rows: nothing embedded again
+    assert figures["server_index_documents"] == 60
+    assert figures["server_reembedded"] is False
+    assert figures["server_index_writes"] == 0
+    assert figures["decidim_p95_ms"] is not None
+    # the run's own database is gone afterwards
+    assert _bench_databases() == before
