@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import jinja2
 
-from intake.agenda import _view, texts
+from intake.agenda import texts, view
 from intake.agenda.model import Agenda
 
 
@@ -30,6 +30,6 @@ def render_html(agenda: Agenda, lang: str = "sv") -> str:
         agenda=agenda,
         lang=lang,
         t=lambda key: texts.text(key, lang),
-        view=_view,
+        view=view,
         score=lambda value: texts.score(value, lang),
     )

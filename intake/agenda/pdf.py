@@ -38,7 +38,7 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
     TableStyle,
 )
 
-from intake.agenda import _view, texts
+from intake.agenda import texts, view
 from intake.agenda.model import Agenda, AgendaItem
 
 FONT = "BeredningSans"
@@ -70,27 +70,27 @@ def render_pdf(agenda: Agenda, lang: str = "sv", *, decisions: Sequence[str] | N
     def para(text: str, style: str) -> Paragraph:
         return Paragraph(_fit(text, cmap), styles[style])
 
-    story: list[Any] = [para(_view.title(agenda, lang), "h1")]
+    story: list[Any] = [para(view.title(agenda, lang), "h1")]
     story.append(_facts(agenda, lang, para))
     if agenda.questions and agenda.items:
         story.append(Paragraph(f"<b>{_fit(texts.text('questions', lang), cmap)}:</b>", styles["raw"]))
         story.append(_bullets([para(q.get(lang), "body") for q in agenda.questions], numbered=True))
-    story.append(para(_view.overview(agenda, lang), "body"))
-    for heading, intro, items in _view.sections(agenda):
+    story.append(para(view.overview(agenda, lang), "body"))
+    for heading, intro, items in view.sections(agenda):
         # a section's heading and intro start the block of its first item, so they share a page
         block: list[Any] = [
             para(f"{texts.text(heading, lang)} ({len(items)})", "h2"),
             para(texts.text(intro, lang), "muted"),
         ]
         for item in items:
-            members = _view.group_members(agenda, item)
+            members = view.group_members(agenda, item)
             if members:
-                block.append(para(_view.group_line(members, lang), "group"))
+                block.append(para(view.group_line(members, lang), "group"))
             block += _item(agenda, item, lang, para, choices, cmap)
             # an item is not split across pages unless it is longer than a page
             story.append(KeepTogether(block))
             block = []
-    story += [Spacer(1, 6 * mm), para(_view.footer(agenda, lang), "muted")]
+    story += [Spacer(1, 6 * mm), para(view.footer(agenda, lang), "muted")]
 
     buffer = io.BytesIO()
     footer = f"{agenda.forum_name.get(lang)} · {agenda.meeting.day.isoformat()}"
@@ -101,7 +101,7 @@ def render_pdf(agenda: Agenda, lang: str = "sv", *, decisions: Sequence[str] | N
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=MARGIN,
-        title=_view.title(agenda, lang),
+        title=view.title(agenda, lang),
         author="Beredning",
         subject=texts.text("agenda", lang),
         creator="Beredning",
@@ -124,7 +124,7 @@ def render_pdf(agenda: Agenda, lang: str = "sv", *, decisions: Sequence[str] | N
 
 
 def _facts(agenda: Agenda, lang: str, para: Any) -> Table:
-    rows = [(texts.text("time", lang), _view.when(agenda, lang))]
+    rows = [(texts.text("time", lang), view.when(agenda, lang))]
     if agenda.meeting.location:
         rows.append((texts.text("place", lang), agenda.meeting.location))
     if agenda.members:
@@ -159,22 +159,22 @@ def _item(
 ) -> list[Any]:
     t = texts.text
     parts: list[Any] = [
-        para(f"{item.number}. {_view.item_title(item, lang)}", "h3"),
-        para(_view.item_meta(agenda, item, lang), "muted"),
+        para(f"{item.number}. {view.item_title(item, lang)}", "h3"),
+        para(view.item_meta(agenda, item, lang), "muted"),
     ]
     summary = _fit(item.summary, cmap)
     if item.summary_source == "text":
         summary += f' <font color="#4a4a4a">{_fit(t("summary_from_text", lang), cmap)}</font>'
     parts.append(Paragraph(summary, _styles()["body"]))
     if item.top_matches:
-        parts.append(para(f"{_view.matches_heading(item, lang)}:", "warn"))
-        parts.append(_bullets([para(_view.duplicate_line(d, lang), "line") for d in item.top_matches]))
-    advice = _fit(_view.recommendation_line(item, lang), cmap)
+        parts.append(para(f"{view.matches_heading(item, lang)}:", "warn"))
+        parts.append(_bullets([para(view.duplicate_line(d, lang), "line") for d in item.top_matches]))
+    advice = _fit(view.recommendation_line(item, lang), cmap)
     parts.append(Paragraph(f"<b>{_fit(t('recommendation', lang), cmap)}:</b> {advice}", _styles()["raw"]))
     if item.key_questions:
         parts.append(para(f"{t('key_questions', lang)}:", "label"))
-        parts.append(_bullets([para(_view.gap_line(g, lang), "line") for g in item.key_questions]))
-    parts.append(para(_view.full_page_line(item, lang), "muted"))
+        parts.append(_bullets([para(view.gap_line(g, lang), "line") for g in item.key_questions]))
+    parts.append(para(view.full_page_line(item, lang), "muted"))
     parts.append(
         Choices(
             [_fit(c, cmap, markup=False) for c in choices],

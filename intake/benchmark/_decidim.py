@@ -1,10 +1,11 @@
 """Time Decidim's similar-proposals query on the same portfolio, in PostgreSQL with pg_trgm.
 
 The table, its GIN trigram indexes and the `pg_trgm` set-up are the evaluation's own
-(`retrieval.evaluation._postgres`), so the figure is for the same peer that `beredning eval`
-scores. What differs is the shape of the query: the evaluation ranks items already in the table,
-while here a new text is compared with all of them, as Decidim does when someone writes a
-proposal. The text is both title and body, as the evaluation does for a text without a title.
+(`retrieval.evaluation.load_items` and `with_trigrams`), so the figure is for the same peer that
+`beredning eval` scores. What differs is the shape of the query: the evaluation ranks items already
+in the table, while here a new text is compared with all of them, as Decidim does when someone
+writes a proposal. The text is both title and body, as the evaluation does for a text without a
+title.
 """
 
 from __future__ import annotations
@@ -17,8 +18,14 @@ import sqlalchemy as sa
 
 from intake.benchmark._build import nr_of
 from intake.benchmark._corpus import SourceText
-from retrieval.evaluation import DECIDIM_THRESHOLD, Item, scratch_schema
-from retrieval.evaluation._postgres import DECIDIM_LIMIT, _load, _with_trigrams
+from retrieval.evaluation import (
+    DECIDIM_LIMIT,
+    DECIDIM_THRESHOLD,
+    Item,
+    load_items,
+    scratch_schema,
+    with_trigrams,
+)
 
 _SIMILAR = sa.text(
     """
@@ -52,11 +59,11 @@ def decidim_latencies(
     items = [Item(id=nr_of(i), title=t.title, body=t.body, group=nr_of(i)) for i, t in enumerate(texts)]
     with scratch_schema(url) as engine:
         began = time.perf_counter()
-        _load(engine, items)
+        load_items(engine, items)
         load_seconds = time.perf_counter() - began
         timings: list[float] = []
         with engine.begin() as connection:
-            _with_trigrams(connection)
+            with_trigrams(connection)
             connection.execute(sa.text(f"SET LOCAL pg_trgm.similarity_threshold = {DECIDIM_THRESHOLD}"))
             for text in warmup:
                 connection.execute(_SIMILAR, {"text": text, "limit": DECIDIM_LIMIT}).all()

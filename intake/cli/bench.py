@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from intake.benchmark._stats import percentile
+from intake.benchmark import percentile
 from intake.cli._context import CliContext, pass_ctx
 
 if TYPE_CHECKING:

@@ -294,8 +294,7 @@ def fit_command(ctx: CliContext, file: Path, out: Path) -> None:
     sweparaphrase-train; never fit on a set you then report figures for.
     """
     from intake.services.similarity import embedder_of, score_model_for
-    from retrieval.evaluation import FormatError, read_pairs
-    from retrieval.evaluation._fit import fit_score_model
+    from retrieval.evaluation import FormatError, fit_score_model, read_pairs
 
     try:
         pairs = read_pairs(file)

@@ -18,7 +18,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from intake.agenda import _text
+from intake.agenda import first_sentences, masked_body, masked_title
 from intake.domain.process import Label, ProcessDefinition, Step
 from intake.models import Draft, StepChange, Submission
 from intake.services import questions
@@ -162,8 +162,8 @@ def _titles(session: Session, rows: list[Submission]) -> dict[int, str]:
     titles: dict[int, str] = {}
     for row in rows:
         draft = drafts.get(row.id or 0)
-        title = _text.masked_title(row, draft)
+        title = masked_title(row, draft)
         if not title:
-            title = _text.first_sentences(_text.masked_body(row, draft), sentences=1, max_chars=80)
+            title = first_sentences(masked_body(row, draft), sentences=1, max_chars=80)
         titles[row.id or 0] = title
     return titles

@@ -1,8 +1,10 @@
 """Evaluate similarity methods on graded pairs and duplicate groups (`data/eval/FORMAT.md`).
 
 `hybrid` is the service's scorer; `dense` and `lexical` are its parts alone; `decidim` and
-`fider` are the peers, run on PostgreSQL as they run. The metric definitions are in
-`retrieval.evaluation._metrics`.
+`fider` are the peers, run on PostgreSQL as they run (`load_items` fills their table and
+`with_trigrams` readies a session for pg_trgm; the benchmark times Decidim's query with both).
+`fit_score_model` fits the hybrid's score model on graded pairs (`beredning eval fit`). The metric
+definitions are in `retrieval.evaluation._metrics`.
 """
 
 from retrieval.evaluation._cache import DiskEmbeddingCache
@@ -15,6 +17,7 @@ from retrieval.evaluation._data import (
     read_groups,
     read_pairs,
 )
+from retrieval.evaluation._fit import fit_score_model
 from retrieval.evaluation._kind_fit import (
     FittedKind,
     KindFigures,
@@ -35,12 +38,15 @@ from retrieval.evaluation._metrics import (
     spearman,
 )
 from retrieval.evaluation._postgres import (
+    DECIDIM_LIMIT,
     DECIDIM_THRESHOLD,
     DEFAULT_PG_URL,
     DecidimScorer,
     FiderScorer,
+    load_items,
     scratch_schema,
     text_search_config,
+    with_trigrams,
 )
 from retrieval.evaluation._run import Result, evaluate_groups, evaluate_pairs
 from retrieval.evaluation._scorers import DenseScorer, HybridScorer, LexicalScorer, Scorer
@@ -49,6 +55,7 @@ METHODS = ("hybrid", "dense", "lexical", "decidim", "fider")
 """Every method, in the order `all` runs and prints them."""
 
 __all__ = [
+    "DECIDIM_LIMIT",
     "DECIDIM_THRESHOLD",
     "DEFAULT_PG_URL",
     "DEPTH",
@@ -78,13 +85,16 @@ __all__ = [
     "figures",
     "first_groups",
     "fit_kind",
+    "fit_score_model",
     "flagging_at",
     "group_metrics",
     "json_objects",
+    "load_items",
     "pair_metrics",
     "read_groups",
     "read_pairs",
     "scratch_schema",
     "spearman",
     "text_search_config",
+    "with_trigrams",
 ]

@@ -1,7 +1,7 @@
 """The peers as they run: Decidim's pg_trgm formula and Fider's full-text search, on PostgreSQL.
 
-Both load the texts into a table of a scratch schema (see `scratch_schema`), build the indexes the
-peers rely on and let PostgreSQL do the scoring; nothing is imitated in Python.
+Both load the texts into a table of a scratch schema (`load_items` in a `scratch_schema`), build the
+indexes the peers rely on and let PostgreSQL do the scoring; nothing is imitated in Python.
 
 - `decidim`: `GREATEST(similarity(title, :title), similarity(body, :body))`, results at or above
   0.25, at most 10 (Decidim's `similarity_threshold` and `similarity_limit`). The candidates are
@@ -60,7 +60,7 @@ def scratch_schema(url: str = DEFAULT_PG_URL) -> Iterator[Engine]:
         admin.dispose()
 
 
-def _with_trigrams(connection: sa.Connection) -> None:
+def with_trigrams(connection: sa.Connection) -> None:
     """Install pg_trgm if missing and put the schema that holds it on this session's search path.
 
     The extension lives in one schema per database (usually `public`); a scratch schema selected
@@ -80,10 +80,10 @@ def _with_trigrams(connection: sa.Connection) -> None:
         )
 
 
-def _load(engine: Engine, items: Sequence[Item]) -> None:
-    """Create the items table with the peers' indexes and fill it."""
+def load_items(engine: Engine, items: Sequence[Item]) -> None:
+    """Create the table `eval_items` (id, title, body, cfg) with the peers' indexes and fill it."""
     with engine.begin() as connection:
-        _with_trigrams(connection)
+        with_trigrams(connection)
         connection.execute(sa.text("DROP TABLE IF EXISTS eval_items"))
         connection.execute(
             sa.text(
@@ -128,7 +128,7 @@ class DecidimScorer:
         if not pairs:
             return []
         with self.engine.connect() as connection:
-            _with_trigrams(connection)
+            with_trigrams(connection)
             rows = connection.execute(
                 sa.text(
                     "SELECT similarity(a, b) FROM unnest(CAST(:a AS text[]), CAST(:b AS text[])) "
@@ -141,7 +141,7 @@ class DecidimScorer:
 
     def rank(self, items: Sequence[Item], queries: Sequence[str], k: int) -> dict[str, Ranking]:
         """Return Decidim's similar proposals for each query item (itself excluded)."""
-        _load(self.engine, items)
+        load_items(self.engine, items)
         sql = sa.text(
             """
             SELECT q.id, hit.id, hit.score
@@ -157,7 +157,7 @@ class DecidimScorer:
             """
         )
         with self.engine.begin() as connection:
-            _with_trigrams(connection)
+            with_trigrams(connection)
             connection.execute(sa.text(f"SET LOCAL pg_trgm.similarity_threshold = {DECIDIM_THRESHOLD}"))
             rows = connection.execute(
                 sql, {"limit": min(k, DECIDIM_LIMIT), "queries": list(queries), "floor": DECIDIM_THRESHOLD}
@@ -207,7 +207,7 @@ class FiderScorer:
 
     def rank(self, items: Sequence[Item], queries: Sequence[str], k: int) -> dict[str, Ranking]:
         """Return Fider's search results for each query item's title (itself excluded)."""
-        _load(self.engine, items)
+        load_items(self.engine, items)
         sql = sa.text(
             """
             WITH q AS (

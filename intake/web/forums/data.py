@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from intake.agenda import _text  # the agenda's masking rules, so a title reads the same in both
+from intake.agenda import masked_title  # the agenda's masking rules, so a title reads the same in both
 from intake.agenda.schedule import meeting_cutoff, meeting_on, next_meeting
 from intake.domain.process import Forum, ProcessDefinition
 from intake.models import AgendaDispatch, Draft, StepChange, Submission
@@ -134,7 +134,7 @@ def recorded_decisions(
         return [
             RecordedDecision(
                 reference=submission.reference,
-                title=_text.masked_title(submission, draft),
+                title=masked_title(submission, draft),
                 decision=change.decision or "",
                 from_step=change.from_step,
                 to_step=change.to_step,

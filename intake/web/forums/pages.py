@@ -19,8 +19,9 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
 )
 
-from intake.agenda import Agenda, UnknownForum, _view, build_agenda, find_forum
+from intake.agenda import Agenda, UnknownForum, build_agenda, find_forum
 from intake.agenda import texts as agenda_texts
+from intake.agenda import view as agenda_view
 from intake.agenda.pdf import render_pdf
 from intake.domain.process import Forum, ProcessDefinition
 from intake.domain.workflow import decision_reason
@@ -416,9 +417,9 @@ def _render(
             **context,
             "t": t,
             "at": lambda key: agenda_texts.text(key, lang),
-            "view": _view,
+            "view": agenda_view,
             "long_date": lambda day: agenda_texts.long_date(day, lang),
-            "local": lambda moment: moment.astimezone(_view.DEFAULT_ZONE).strftime("%Y-%m-%d %H:%M"),
+            "local": lambda moment: moment.astimezone(agenda_view.DEFAULT_ZONE).strftime("%Y-%m-%d %H:%M"),
             "decision_label": lambda key: decision_label(process, key, lang),
             "place_label": lambda key: place_label(process, key, lang),
             "decision_note": lambda forum, decided: decision_note(process, forum, decided),

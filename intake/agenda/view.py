@@ -1,9 +1,10 @@
-"""What the Markdown, HTML and PDF renderers share: local times, line texts, and the sections.
+"""What the Markdown, HTML and PDF renderers and the forum pages share: local times, line texts, sections.
 
 Every renderer gives an item the same shape, short enough to read in a minute: heading, meta line,
 a summary of two or three sentences, at most three matches with the reason in a few words, the
 recommendation with its grounds, at most three open questions, and the link to the item's page
-where the full gap list is.
+where the full gap list is. The templates take this module as `view`; the forum pages on the web
+(`intake.web.forums`) use it too, so that an agenda reads the same on screen as on paper.
 """
 
 from __future__ import annotations
