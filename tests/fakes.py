@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +21,16 @@ from retrieval.base import (
     VectorIndex,
     content_hash,
 )
+
+if TYPE_CHECKING:  # `FakeJobFlows` only names these: the other fakes need no app to import
+    from sqlalchemy.engine import Engine
+
+    from intake.domain.process import ProcessDefinition
+    from intake.services.drafting import DraftingService
+    from intake.services.jobs import Claim, Handler
+    from intake.services.similarity import SimilarityService
+    from intake.settings import Settings
+    from intake.web.background import JobFlows
 
 FAKE_DIM = 64
 
@@ -156,9 +168,59 @@ class InMemoryVectorIndex:
         return {k: self._vectors[k] for k in keys if k in self._vectors}
 
 
+class FakeJobFlows:
+    """The app's job flows without Prefect: records what the job runner asks of them, in order."""
+
+    def __init__(self, api_url: str | None = None) -> None:
+        self.url = api_url
+        self.calls: list[str] = []
+        self.handled: list[int] = []
+        self.ticks = 0
+
+    def api_url(self) -> str | None:
+        self.calls.append("api_url")
+        return self.url
+
+    @contextmanager
+    def local_api(self, settings: Settings) -> Iterator[None]:
+        self.calls.append("enter local api")
+        try:
+            yield
+        finally:
+            self.calls.append("leave local api")
+
+    def stop_local_server(self) -> None:
+        self.calls.append("stop local server")
+
+    def triage_handler(
+        self, settings: Settings, engine: Engine, similarity: SimilarityService, drafting: DraftingService
+    ) -> Handler:
+        self.calls.append("triage_handler")
+        return self._handle
+
+    def periodic_tick(
+        self,
+        settings: Settings,
+        engine: Engine,
+        process: ProcessDefinition,
+        similarity: SimilarityService,
+        drafting: DraftingService,
+    ) -> Callable[[], object]:
+        self.calls.append("periodic_tick")
+        return self._tick
+
+    def _handle(self, held: Claim) -> str | None:
+        self.handled.append(held.submission_id)
+        return None
+
+    def _tick(self) -> None:
+        self.ticks += 1
+
+
 def _conforms() -> None:
     """Let mypy check the fakes against the Protocols (never called)."""
     _e: Embedder = FakeEmbedder()
     _f: Embedder = FailingEmbedder()
     _v: VectorIndex = InMemoryVectorIndex()
     _s: StoredVectors = InMemoryVectorIndex()
+    _j: JobFlows = FakeJobFlows()

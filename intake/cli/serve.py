@@ -16,6 +16,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None, log_level: str) -
     """Serve the intake form, the API and /health."""
     import uvicorn
 
+    from flows.embedded import EmbeddedFlows
     from intake.domain.glossary import GlossaryFileError
     from intake.domain.process import ProcessFileError
     from intake.domain.retention import RetentionFileError
@@ -26,7 +27,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None, log_level: str) -
 
     settings = ctx.settings
     try:
-        app = create_app(settings)
+        app = create_app(settings, job_flows=EmbeddedFlows())  # the web layer never imports the flows
     except (
         SchemaOutOfDate,
         ProcessFileError,

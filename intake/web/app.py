@@ -35,7 +35,7 @@ from intake.web.api import (
     health,
 )
 from intake.web.auth import access_config
-from intake.web.background import BackgroundWork
+from intake.web.background import BackgroundWork, JobFlows
 from intake.web.follow.mine import MinePages
 from intake.web.follow.pages import FollowPages
 from intake.web.forums import ForumPages
@@ -89,11 +89,20 @@ SCHEMA_ASSETS = "/schema-assets"
 """Where the OpenAPI viewer's script and styles are served from (the `swagger-ui-py` package)."""
 
 
-def create_app(settings: Settings | None = None, *, services: AppServices | None = None) -> Litestar:
-    """Build the app from `settings`, or around ready-made `services` (tests inject fakes)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: AppServices | None = None,
+    job_flows: JobFlows | None = None,
+) -> Litestar:
+    """Build the app from `settings`, or around ready-made `services` (tests inject fakes).
+
+    `job_flows` are the flows its job runner runs (`beredning serve` passes Prefect's); without
+    them the app runs no triage jobs or periodic flows, and leaves them to `beredning worker`.
+    """
     if services is None:
         services = build_services(settings or Settings())
-    background = BackgroundWork(services)
+    background = BackgroundWork(services, job_flows)
     access = access_config(services)
     web_dir = Path(str(resources.files("intake.web")))
     return Litestar(

@@ -4,6 +4,9 @@ Embedded (no `PREFECT_API_URL`, as after `make run`), the app runs the triage jo
 daemon thread, against Prefect's local API (Prefect starts a temporary server process for it,
 and stops it when the app exits). Scaled out (`PREFECT_API_URL` set), `beredning worker`
 processes run the jobs and the app only serves.
+
+The flows themselves are injected (`JobFlows`, from `beredning serve`), never imported: `intake.web`
+imports nothing from `flows`.
 """
 
 from __future__ import annotations
@@ -13,13 +16,19 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
+from typing import Protocol
 
 import anyio.to_thread
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from intake.domain.process import ProcessDefinition
 from intake.services import jobs
-from intake.services.similarity import SimilarityUnavailable
+from intake.services.drafting import DraftingService, drafting_from_settings
+from intake.services.similarity import SimilarityService, SimilarityUnavailable
+from intake.settings import Settings
 from intake.web.state import AppServices, LoopStatus
 from retrieval import EmbeddingError
 
@@ -52,6 +61,44 @@ async def rewarm_loop(services: AppServices) -> None:
             await anyio.to_thread.run_sync(warm_up, services)
 
 
+class JobFlows(Protocol):
+    """The flows the app's job runner runs: what `intake.web` needs from `flows`, passed in.
+
+    `beredning serve` passes `flows.embedded.EmbeddedFlows`. The runner calls these from its own
+    thread, in this order: `api_url`, then `local_api` around `triage_handler`, `periodic_tick`
+    and the passes; `stop_local_server` from the app's shutdown if the thread outlives it.
+    """
+
+    def api_url(self) -> str | None:
+        """Return the Prefect server the flows report to, or None for Prefect's local API."""
+        ...
+
+    def local_api(self, settings: Settings) -> AbstractContextManager[None]:
+        """Load Prefect, then run the block's flows against its local API, stopped when the block ends."""
+        ...
+
+    def stop_local_server(self) -> None:
+        """Stop Prefect's local server of this process, if one was started (safe to repeat)."""
+        ...
+
+    def triage_handler(
+        self, settings: Settings, engine: Engine, similarity: SimilarityService, drafting: DraftingService
+    ) -> jobs.Handler:
+        """Bind the triage flow to these services; return the handler that runs one claimed job."""
+        ...
+
+    def periodic_tick(
+        self,
+        settings: Settings,
+        engine: Engine,
+        process: ProcessDefinition,
+        similarity: SimilarityService,
+        drafting: DraftingService,
+    ) -> Callable[[], object]:
+        """Return what runs the periodic flows that are due, called once per pass."""
+        ...
+
+
 class JobRunner:
     """Runs due jobs in a daemon thread: the embedded stand-in for `beredning worker`.
 
@@ -59,8 +106,9 @@ class JobRunner:
     model: the job's lease runs out and the sweeper queues it again.
     """
 
-    def __init__(self, services: AppServices, poll_seconds: float | None = None) -> None:
+    def __init__(self, services: AppServices, flows: JobFlows, poll_seconds: float | None = None) -> None:
         self._services = services
+        self._flows = flows
         self._poll = poll_seconds if poll_seconds is not None else services.settings.jobs.poll_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="beredning-jobs", daemon=True)
@@ -82,20 +130,15 @@ class JobRunner:
             return
         self._thread.join(timeout)
         if self._thread.is_alive():
-            from flows import runtime
-
-            runtime.stop_local_server()
+            self._flows.stop_local_server()
 
     def _run(self) -> None:
-        from flows import runtime
-
-        if runtime.api_url() is not None:
+        if self._flows.api_url() is not None:
             log.info("PREFECT_API_URL is set: triage jobs are left to `beredning worker`")
             self._services.loops.pop("jobs", None)
             return
         try:
-            runtime.load_prefect()  # before `flows.triage` imports it, so that uvicorn keeps its logs
-            with runtime.local_prefect(self._services.settings):
+            with self._flows.local_api(self._services.settings):
                 self._loop()
         except BaseException as exc:
             log.critical("the job loop stopped: %s", type(exc).__name__, exc_info=True)
@@ -104,32 +147,27 @@ class JobRunner:
         self.status.ended("stopped with the app")
 
     def _loop(self) -> None:
-        from flows import triage, triage_steps
-        from flows.periodic import PeriodicContext, PeriodicRunner
-        from intake.services.drafting import drafting_from_settings
-
         services = self._services
         drafting = services.drafting or drafting_from_settings(
             services.settings, services.engine, services.process
         )
-        triage_steps.bind(
-            triage_steps.triage_services(services.settings, services.engine, services.similarity, drafting)
+        handler = self._flows.triage_handler(
+            services.settings, services.engine, services.similarity, drafting
         )
         settings = services.settings.jobs
         worker = jobs.Worker(
             services.engine,
-            triage.run_job,
+            handler,
             name=f"app:{jobs.worker_name()}",
             lease=timedelta(seconds=settings.lease_seconds),
             max_attempts=settings.max_attempts,
         )
-        context = PeriodicContext(
+        tick = self._flows.periodic_tick(
             services.settings, services.engine, services.process, services.similarity, drafting
         )
-        periodic = PeriodicRunner(context)
         log.info("running triage jobs in the app (embedded, Prefect's local API)")
         while not self._stop.is_set():
-            self._pass(worker, periodic.tick)
+            self._pass(worker, tick)
             self._stop.wait(self._poll)
 
     def _pass(self, worker: jobs.Worker, tick: Callable[[], object]) -> None:
@@ -191,8 +229,9 @@ async def drafting_loop(services: AppServices) -> None:
 class BackgroundWork:
     """Starts and stops the background tasks with the app's lifespan."""
 
-    def __init__(self, services: AppServices) -> None:
+    def __init__(self, services: AppServices, flows: JobFlows | None = None) -> None:
         self._services = services
+        self._flows = flows
         self._tasks: list[asyncio.Task[None]] = []
         self._jobs: JobRunner | None = None
 
@@ -200,14 +239,17 @@ class BackgroundWork:
         """Warm up in a thread (requests are served meanwhile), start the job runner and redrafting.
 
         `retry_interval_seconds = 0` turns the job runner and re-warming off (tests that drive the
-        processing by hand).
+        processing by hand); without `flows` there is no job runner either.
         """
         loop = asyncio.get_running_loop()
         self._tasks.append(asyncio.ensure_future(anyio.to_thread.run_sync(warm_up, self._services)))
         if self._services.settings.intake.retry_interval_seconds > 0:
             self._tasks.append(loop.create_task(rewarm_loop(self._services)))
-            self._jobs = JobRunner(self._services)
-            self._jobs.start()
+            if self._flows is None:
+                log.warning("the app was given no job flows: triage jobs are left to `beredning worker`")
+            else:
+                self._jobs = JobRunner(self._services, self._flows)
+                self._jobs.start()
         if self._services.drafting is not None and self._services.settings.llm.poll_seconds > 0:
             self._tasks.append(loop.create_task(drafting_loop(self._services)))
 

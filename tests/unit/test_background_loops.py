@@ -1,17 +1,24 @@
-"""The background loops survive any error in one pass, and `/health` says when one has stopped."""
+"""The background loops survive any error in one pass, and `/health` says when one has stopped.
+
+The job runner runs the flows it is given (`JobFlows`), in the order Prefect needs them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from intake.services.jobs import Claim, PassReport
 from intake.web import background
 from intake.web.health import _loops
 from intake.web.state import LoopStatus
+from tests.fakes import FakeJobFlows
 
 
 class _Services(SimpleNamespace):
@@ -45,6 +52,50 @@ def test_a_job_pass_that_raises_is_counted_and_the_next_pass_runs() -> None:
     runner._pass(worker, lambda: ticks.append(1))  # type: ignore[arg-type]
     assert runner.status.failures_in_row == 0 and runner.status.passes == 2 and ticks == [1]
     assert runner.status.running
+
+
+def _runner_services() -> Any:
+    jobs = SimpleNamespace(poll_seconds=0.01, lease_seconds=60, max_attempts=3)
+    settings = SimpleNamespace(llm=SimpleNamespace(poll_seconds=0), jobs=jobs)
+    return _Services(
+        settings=settings, engine=object(), process=object(), similarity=object(), drafting=object(), loops={}
+    )
+
+
+def test_a_scaled_out_app_leaves_the_jobs_to_the_workers() -> None:
+    services, flows = _runner_services(), FakeJobFlows(api_url="http://prefect.test/api")
+    runner = background.JobRunner(services, flows)
+    runner.start()
+    runner.stop()
+    assert flows.calls == ["api_url"], "no local Prefect, no flows bound"
+    assert "jobs" not in services.loops
+
+
+def test_the_job_runner_runs_the_flows_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    claim = Claim(7, 42, "triage", "app:test", 1, datetime.now(UTC))
+    built: list[Any] = []
+
+    class Worker:
+        def __init__(self, _engine: object, handler: Any, **options: Any) -> None:
+            self.handler, self.options = handler, options
+            built.append(self)
+
+        def run_pending(self, _stop: threading.Event) -> PassReport:
+            self.handler(claim)
+            return PassReport(done=1)
+
+    monkeypatch.setattr(background.jobs, "Worker", Worker)
+    services, flows = _runner_services(), FakeJobFlows()
+    runner = background.JobRunner(services, flows)
+    runner.start()
+    deadline = time.monotonic() + 30
+    while flows.ticks < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    runner.stop()
+    assert flows.calls == ["api_url", "enter local api", "triage_handler", "periodic_tick", "leave local api"]
+    assert flows.ticks >= 2 and set(flows.handled) == {42}
+    assert built[0].options["name"].startswith("app:") and built[0].options["max_attempts"] == 3
+    assert runner.status.stopped_reason == "stopped with the app"
 
 
 def test_the_drafting_loop_goes_on_after_any_error(monkeypatch: pytest.MonkeyPatch) -> None:
