@@ -194,14 +194,12 @@ class ChromaIndex:
         where: Any = {"kind": {"$in": list(kinds)}} if kinds else None
         vector = np.asarray(embedding, dtype=np.float32).reshape(1, -1)
 
+        # No count() first: Chroma 1.x answers an empty collection with no ids, and over HTTP the
+        # count was a second round trip per query.
         def run(col: Collection) -> Any:
-            if col.count() == 0:
-                return None
             return col.query(query_embeddings=vector, n_results=limit, where=where, include=["distances"])
 
         result = self._call("query", run)
-        if result is None:
-            return []
         ids = result["ids"][0]
         distances = (result["distances"] or [[]])[0]
         return [DenseHit(key=k, similarity=1.0 - float(d)) for k, d in zip(ids, distances, strict=True)]
@@ -256,13 +254,22 @@ class ChromaIndex:
                 fresh.modify(name=self.collection_name)
             self._collection = None
 
-    def _get(self, keys: Sequence[str], include: list[Any]) -> list[Any]:
-        # Chroma's embedded store binds one SQL variable per id; SQLite refuses more than 32,766,
-        # which a sync of 100,000 items reached. Batches keep every call well under that.
-        def fetch(ids: list[str]) -> Any:
-            return self._call("get", lambda col: col.get(ids=ids, include=include))
+    def _get(self, keys: Sequence[str], include: list[Any]) -> Iterator[Any]:
+        """Yield Chroma's answers for `keys`, one batch at a time.
 
-        return [fetch(list(keys[start : start + _GET_BATCH])) for start in range(0, len(keys), _GET_BATCH)]
+        Chroma's embedded store binds one SQL variable per id; SQLite refuses more than 32,766,
+        which a sync of 100,000 items reached. Batches keep every call well under that, and are
+        handed on one by one: from a Chroma server the vectors arrive as JSON lists of Python
+        floats (some 30 bytes a number), which at a first sync of 100,000 items were all held at
+        once.
+        """
+        for start in range(0, len(keys), _GET_BATCH):
+            ids = list(keys[start : start + _GET_BATCH])
+
+            def fetch(col: Collection, ids: list[str] = ids) -> Any:
+                return col.get(ids=ids, include=include)
+
+            yield self._call("get", fetch)
 
     def content_hashes(self, keys: Sequence[str]) -> dict[str, str]:
         """Return the stored `content_hash` for each known key, to skip re-embedding."""
@@ -280,11 +287,11 @@ class ChromaIndex:
         """Return the stored vector for each known key."""
         out: dict[str, Vector] = {}
         for got in self._get(keys, ["embeddings"]):
-            if got["embeddings"] is not None:
-                out.update(
-                    (k, np.asarray(v, dtype=np.float32))
-                    for k, v in zip(got["ids"], got["embeddings"], strict=True)
-                )
+            if got["embeddings"] is not None and len(got["ids"]):
+                # one conversion per batch (no Python object per number), then a copy per row, so
+                # that no vector keeps its whole batch alive after the others are replaced
+                batch = np.asarray(got["embeddings"], dtype=np.float32)
+                out.update((k, row.copy()) for k, row in zip(got["ids"], batch, strict=True))
         return out
 
     def get_documents(self, keys: Sequence[str]) -> dict[str, Document]:

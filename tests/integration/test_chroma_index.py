@@ -1,4 +1,4 @@
-"""The real Chroma index with more ids than SQLite binds in one statement."""
+"""The real Chroma index: more ids than SQLite binds in one statement, queries when empty and by kind."""
 
 from __future__ import annotations
 
@@ -28,3 +28,19 @@ def test_stored_hashes_and_vectors_come_back_for_more_ids_than_one_sql_statement
     stored = index.get_embeddings(keys)
     assert len(stored) == count
     assert np.allclose(stored[f"k{count - 1}"], vectors[-1], atol=1e-6)
+
+
+def test_a_query_finds_nothing_in_an_empty_index_and_the_nearest_of_a_kind(tmp_path: Path) -> None:
+    index = ChromaIndex(path=tmp_path / "chroma", collection="few", model_id="m")
+    probe = np.ones(4, dtype=np.float32) / 2
+    assert index.query(probe, 10) == []
+    docs = [
+        Document(key="p1", kind="portfolio", ref="1", title="a"),
+        Document(key="s1", kind="submission", ref="2", title="b"),
+    ]
+    vectors = np.array([[0.5, 0.5, 0.5, 0.5], [0.5, -0.5, 0.5, -0.5]], dtype=np.float32)
+    index.upsert(docs, vectors)
+    hits = index.query(probe, 10)
+    assert [h.key for h in hits] == ["p1", "s1"] and hits[0].similarity == pytest.approx(1.0, abs=1e-5)
+    assert [h.key for h in index.query(probe, 10, ["submission"])] == ["s1"]
+    assert index.query(probe, 10, []) == []
