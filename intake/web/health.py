@@ -1,4 +1,4 @@
-"""Health of the service's dependencies, for `/health` and `beredning health`."""
+"""Health of the service's dependencies (database, index, model, jobs, loops), for `/health`."""
 
 from __future__ import annotations
 
