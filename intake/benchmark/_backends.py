@@ -34,11 +34,15 @@ class Backends:
     `index_server_pid` is the Chroma server's process, whose peak RSS is reported beside the app's.
     """
 
-    shape: str
     database_url: str | None
     index_url: str | None
     index_files: Path
     index_server_pid: int | None = None
+
+    @property
+    def shape(self) -> str:
+        """Return "scale-out" when the index is a server's, else "embedded" (`--json`'s `shape`)."""
+        return "scale-out" if self.index_url else "embedded"
 
 
 @contextmanager
@@ -51,14 +55,14 @@ def backends(scale_out: bool, pg_url: str, data_dir: Path) -> Iterator[Backends]
         BenchError: the database cannot be created or the Chroma server does not start.
     """
     if not scale_out:
-        yield Backends("embedded", None, None, data_dir / "chroma")
+        yield Backends(None, None, data_dir / "chroma")
         return
     files = data_dir / "chroma-server"
     with (
         temporary_database(pg_url) as database_url,
         chroma_server(files, data_dir / "chroma.log") as (url, pid),
     ):
-        yield Backends("scale-out", database_url, url, files, pid)
+        yield Backends(database_url, url, files, pid)
 
 
 @contextmanager
