@@ -16,12 +16,12 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from flows.context import Slot
 from intake.domain.process import ProcessDefinition
 from intake.services.drafting import DraftingService
 from intake.services.similarity import SimilarityService
@@ -57,7 +57,7 @@ class Periodic:
     run: Callable[[PeriodicContext, datetime], object]
 
 
-_bound: ContextVar[PeriodicContext | None] = ContextVar("periodic_context", default=None)
+_SLOT: Slot[PeriodicContext] = Slot("periodic context", "use flows.periodic.bound")
 
 
 @contextmanager
@@ -65,13 +65,11 @@ def bound(context: PeriodicContext) -> Iterator[PeriodicContext]:
     """Use `context` for the periodic flows run in this thread inside the block.
 
     Flows take plain values (days, keys), not engines or settings; their tasks find the services
-    here. `PERIODIC.run` of each module and the CLI commands that run a flow bind it.
+    here (`flows.context`). `PERIODIC.run` of each module and the CLI commands that run a flow
+    bind it.
     """
-    token = _bound.set(context)
-    try:
+    with _SLOT.bound(context):
         yield context
-    finally:
-        _bound.reset(token)
 
 
 def current() -> PeriodicContext:
@@ -80,10 +78,7 @@ def current() -> PeriodicContext:
     Raises:
         RuntimeError: none is bound.
     """
-    context = _bound.get()
-    if context is None:
-        raise RuntimeError("no context bound for the periodic flows: use flows.periodic.bound")
-    return context
+    return _SLOT.current()
 
 
 def registered(modules: Sequence[str] = MODULES) -> list[Periodic]:

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from intake.models import Draft, DraftState, Submission
+from flows.context import Slot
+from intake.domain.drafts import DraftState
+from intake.models import Draft, Submission
 from intake.privacy import mask
 from intake.services import audit, submissions, workflow
 from intake.services.drafting import DraftingService
@@ -66,39 +68,32 @@ def triage_services(
     )
 
 
-_bound: TriageServices | None = None
+_SLOT: Slot[TriageServices] = Slot(
+    "services for the triage flow", "call flows.triage_steps.bind (or use bound) first"
+)
 _lock = threading.Lock()
 _model_failed_at: float | None = None
 
 
 def bind(services: TriageServices | None) -> TriageServices | None:
     """Make `services` the ones the flows of this process use; return the previous ones."""
-    global _bound
-    with _lock:
-        previous, _bound = _bound, services
-    return previous
+    return _SLOT.bind(services)
 
 
 @contextmanager
 def bound(services: TriageServices) -> Iterator[TriageServices]:
     """Use `services` for the flows run inside the block (tests, `beredning submit --wait`)."""
-    previous = bind(services)
-    try:
+    with _SLOT.bound(services):
         yield services
-    finally:
-        bind(previous)
 
 
 def current() -> TriageServices:
-    """Return the services bound for this process.
+    """Return the services bound for this block, else for this process (`flows.context`).
 
     Raises:
         RuntimeError: none are bound (the worker, the app and `submit --wait` bind them).
     """
-    with _lock:
-        if _bound is None:
-            raise RuntimeError("no services bound for the triage flow: call flows.triage_steps.bind first")
-        return _bound
+    return _SLOT.current()
 
 
 def mask_personal_data(services: TriageServices, submission_id: int) -> dict[str, int]:

@@ -10,10 +10,7 @@ fetch, a bug) is logged and left for the next pass; the database going away ends
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
-import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
@@ -23,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from intake.mail import store
 from intake.mail.imap import MailboxError, MailSource
 from intake.mail.pipeline import MailOutcome, handle_pending, ingest
+from intake.services import leases
 from intake.settings import MailboxSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -102,7 +100,7 @@ def poll(
     if left_over:
         report.left_over = len(handle_pending(engine, settings))
     mailbox = settings.mailbox
-    name, owner = lease_name(mailbox), f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    name, owner = lease_name(mailbox), leases.new_owner()
     if exclusive and not store.take_poll_lease(engine, name, owner, POLL_LEASE):
         report.skipped = True
         return report
@@ -121,7 +119,7 @@ def _pass(
     mailbox = settings.mailbox
     renewed = time.monotonic()
     for uid in source.uids(mailbox.batch_size):
-        if lease is not None and time.monotonic() - renewed > POLL_LEASE.total_seconds() / 4:
+        if lease is not None and leases.renewal_due(renewed, time.monotonic(), POLL_LEASE):
             if not store.take_poll_lease(engine, *lease, POLL_LEASE):
                 log.warning("mail pass stopped: the poll lease was lost to another process")
                 break

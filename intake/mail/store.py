@@ -19,7 +19,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from intake.models import InboundMail, MailAckCount, MailboxLease, MailState, utcnow
+from intake.domain.mail import MailState
+from intake.models import InboundMail, MailAckCount, MailboxLease, utcnow
+from intake.services import leases
 
 DEFAULT_LEASE = timedelta(minutes=5)
 """How long one handler holds a mail; handling takes well under a second plus one SMTP send."""
@@ -102,7 +104,7 @@ def claim(
     now = now or utcnow()
     free = sa.or_(
         _C.state == MailState.RECEIVED.value,
-        sa.and_(_C.state == MailState.HANDLING.value, _C.lease_until < now),
+        sa.and_(_C.state == MailState.HANDLING.value, leases.lapsed(_C.lease_until, now)),
     )
     with engine.begin() as connection:
         changed = connection.execute(
@@ -154,7 +156,7 @@ def pending(engine: Engine, limit: int = 100, now: datetime | None = None) -> li
         .where(
             sa.or_(
                 _C.state == MailState.RECEIVED.value,
-                sa.and_(_C.state == MailState.HANDLING.value, _C.lease_until < now),
+                sa.and_(_C.state == MailState.HANDLING.value, leases.lapsed(_C.lease_until, now)),
             )
         )
         .order_by(_C.id)
@@ -204,7 +206,7 @@ def take_poll_lease(
         .on_conflict_do_update(
             index_elements=[table.c.name],
             set_={"owner": owner[:200], "lease_until": now + lease},
-            where=sa.or_(table.c.lease_until < now, table.c.owner == owner[:200]),
+            where=sa.or_(leases.lapsed(table.c.lease_until, now), table.c.owner == owner[:200]),
         )
         .returning(table.c.owner)
     )

@@ -16,7 +16,6 @@ to close it; the claim is renewed right before sending, so a slow process never 
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from intake.models import AgendaDispatch, ReminderDigest, RetentionRun, utcnow
-from intake.services.jobs import worker_name
+from intake.services import leases
 
 AGENDAS: sa.Table = AgendaDispatch.__table__  # type: ignore[attr-defined]
 DIGESTS: sa.Table = ReminderDigest.__table__  # type: ignore[attr-defined]
@@ -42,11 +41,6 @@ class Held:
     row_id: int
     owner: str
     attempts: int
-
-
-def new_owner(prefix: str = "") -> str:
-    """Return a claim owner: this process (host and pid) and a random token per claim."""
-    return f"{prefix}{worker_name()}/{uuid.uuid4().hex[:12]}"
 
 
 def _table(name: str) -> sa.Table:
@@ -73,14 +67,14 @@ def claim(
 ) -> Held | None:
     """Create the row for `key` if needed and claim it; None when it is sent, settled or held by another."""
     now = now or utcnow()
-    owner = owner or new_owner()
+    owner = owner or leases.new_owner()
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     create = (
         insert(table)
         .values(**key, attempts=0, **_defaults(table, now))
         .on_conflict_do_nothing(index_elements=list(key))
     )
-    free = sa.or_(table.c.claim_until.is_(None), table.c.claim_until < now)
+    free = leases.free(table.c.claim_until, now)
     take = (
         sa.update(table)
         .where(*(table.c[name] == value for name, value in key.items()), _open(table), free)
@@ -112,7 +106,7 @@ def renew(engine: Engine, held: Held, lease: timedelta) -> bool:
     """Extend the claim right before sending; False when it was lost (ran out, taken by another)."""
     now = utcnow()
     table = _table(held.table)
-    mine = (table.c.claim_until >= now, _open(table))
+    mine = (leases.running(table.c.claim_until, now), _open(table))
     return update(engine, held, *mine, claim_until=now + lease, **_touched(table, now))
 
 

@@ -12,10 +12,7 @@ worker runs it. The flows are idempotent, so a job that runs twice does no harm;
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +23,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from intake.models import Job, JobState, utcnow
+from intake.domain.jobs import JobState
+from intake.models import Job, utcnow
+from intake.services import leases
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +125,7 @@ def claim(
     if engine.dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
     due = _due(_C, now, kinds, submission_id)
-    owner = f"{worker}/{uuid.uuid4().hex[:12]}"
+    owner = leases.new_owner(worker)
     statement = (
         sa.update(_TABLE)
         .where(_C.id == pick.scalar_subquery(), due)
@@ -215,7 +214,7 @@ def sweep(engine: Engine, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS, now: date
     every worker that runs it must not go round forever.
     """
     now = now or utcnow()
-    expired = sa.and_(_C.state == JobState.RUNNING.value, _C.lease_until < now)
+    expired = sa.and_(_C.state == JobState.RUNNING.value, leases.lapsed(_C.lease_until, now))
     out_of_attempts = _C.attempts >= max_attempts
     swept = _update(
         engine,
@@ -302,11 +301,6 @@ class PassReport:
     swept: int = 0
 
 
-def worker_name() -> str:
-    """Return a name for this process in `lease_owner` (host and pid), for operators."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 class Worker:
     """Claims jobs, runs them with `handler` while renewing the lease, and records the outcome."""
 
@@ -322,7 +316,7 @@ class Worker:
     ) -> None:
         self.engine = engine
         self.handler = handler
-        self.name = name or worker_name()
+        self.name = name or leases.worker_name()
         self.lease = lease
         self.max_attempts = max_attempts
         self.kinds = tuple(kinds)
@@ -349,7 +343,7 @@ class Worker:
 
     def run(self, held: Claim) -> bool:
         """Run a claimed job and record the outcome; return whether it succeeded."""
-        with _LeaseKeeper(self.engine, held, self.lease):
+        with leases.Keeper(lambda: renew(self.engine, held, self.lease), self.lease, f"job {held.job_id}"):
             try:
                 flow_run_id = self.handler(held)
             except Exception as exc:  # noqa: BLE001  # any failure of the flow is recorded, never fatal
@@ -363,32 +357,3 @@ class Worker:
         if not complete(self.engine, held, flow_run_id=flow_run_id):
             log.info("job %d was taken over by another worker after its lease ran out", held.job_id)
         return True
-
-
-class _LeaseKeeper:
-    """Renews a claim's lease every third of its length while the job runs, in a daemon thread."""
-
-    def __init__(self, engine: Engine, held: Claim, lease: timedelta) -> None:
-        self._engine = engine
-        self._held = held
-        self._lease = lease
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"lease-{held.job_id}", daemon=True)
-
-    def __enter__(self) -> _LeaseKeeper:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _loop(self) -> None:
-        interval = max(self._lease.total_seconds() / 3, 0.05)
-        while not self._stop.wait(interval):
-            try:
-                if not renew(self._engine, self._held, self._lease):
-                    log.warning("job %d: lease lost; another worker may run it too", self._held.job_id)
-                    return
-            except sa.exc.SQLAlchemyError as exc:
-                log.warning("job %d: could not renew the lease: %s", self._held.job_id, exc)

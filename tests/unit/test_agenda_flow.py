@@ -184,5 +184,5 @@ def test_the_interval_comes_from_the_settings() -> None:
 
 
 def test_tasks_need_a_bound_context() -> None:
-    with pytest.raises(RuntimeError, match="no context bound"):
+    with pytest.raises(RuntimeError, match="no periodic context bound"):
         flow.current()
