@@ -1,6 +1,7 @@
 """The `beredning` command line: everything staff can do in the pages, from a terminal.
 
-Each command group lives in its own module and registers itself on `main` in `_register()`.
+Each command group lives in its own module and registers itself on `main` in `_register()`;
+commands of the development tools (`bench`) come from entry points (`_plugins`).
 Errors that users can fix are raised as `click.ClickException` with a plain message, never as a
 traceback.
 """
@@ -10,11 +11,16 @@ from __future__ import annotations
 import click
 
 from intake.cli._context import CliContext, pass_ctx
+from intake.cli._plugins import COMMANDS, PluginGroup
 
 __all__ = ["CliContext", "main", "pass_ctx"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=PluginGroup,
+    entry_point_group=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="beredning")
 @click.option(
     "--data-dir",
@@ -34,7 +40,6 @@ def _register() -> None:
         agenda,
         apikey,
         backup,
-        bench,
         db,
         demo,
         draft,
@@ -61,7 +66,6 @@ def _register() -> None:
         serve,
         worker,
         jobs,
-        bench,
         evaluate,
         redact,
         draft,

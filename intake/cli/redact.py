@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from intake.cli._plugins import evaluation
+
 
 def _read_stdin() -> str:
     if sys.stdin.isatty():
@@ -28,29 +30,6 @@ def _read_names(path: Path) -> list[str]:
     except OSError as exc:
         raise click.ClickException(f"cannot read {path}: {exc.strerror}") from exc
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-
-
-def _print_evaluation(count: int, seed: int, as_json: bool) -> None:
-    from intake.privacy.evaluation import evaluate
-
-    result = evaluate(count, seed)
-    if as_json:
-        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
-        return
-    click.echo(f"{result.texts} generated texts (seed {result.seed})")
-    click.echo(f"{'kind':<20}{'planted':>8}{'masked':>8}{'recall':>9}")
-    for kind, score in [*result.by_kind.items(), ("overall", result.overall)]:
-        click.echo(f"{kind:<20}{score.planted:>8}{score.masked:>8}{score.recall:>9.4f}")
-    click.echo(
-        f"look-alikes: {result.lookalikes}, masked by mistake (false positives): {result.false_positives}"
-    )
-    click.echo(
-        f"masks over no planted data: {result.stray_masks}; masked as another kind: {result.wrong_kind}"
-    )
-    for line in result.missed:
-        click.echo(f"  missed {line}")
-    for line in result.false_positive_examples:
-        click.echo(f"  wrongly masked {line}")
 
 
 @click.command("redact")
@@ -85,7 +64,7 @@ def redact(
     if evaluate_count is not None:
         if names or names_file:
             raise click.UsageError("--name and --names-file do not go with --evaluate")
-        _print_evaluation(evaluate_count, seed or 0, as_json)
+        evaluation("redact")(evaluate_count, seed or 0, as_json)
         return
     if seed is not None:
         raise click.UsageError("--seed goes only with --evaluate")

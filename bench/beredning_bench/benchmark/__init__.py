@@ -8,8 +8,8 @@ text (`_reuse`), so the query side can be measured at sizes the model could not 
 The CLI module only parses options and prints.
 """
 
-from intake.benchmark._build import RAW_SAMPLE, Timing, bench_settings, build_index, raw_throughput
-from intake.benchmark._corpus import (
+from beredning_bench.benchmark._build import RAW_SAMPLE, Timing, bench_settings, build_index, raw_throughput
+from beredning_bench.benchmark._corpus import (
     BenchInputError,
     SourceText,
     default_source_dir,
@@ -19,10 +19,10 @@ from intake.benchmark._corpus import (
     sign,
     vary,
 )
-from intake.benchmark._reuse import EmbeddingCache
-from intake.benchmark._run import WARMUP_QUERIES, SimilarBenchResult, run_similar
-from intake.benchmark._server import BenchError
-from intake.benchmark._stats import Percentiles, percentile, summarize
+from beredning_bench.benchmark._reuse import EmbeddingCache
+from beredning_bench.benchmark._run import WARMUP_QUERIES, SimilarBenchResult, run_similar
+from beredning_bench.benchmark._server import BenchError
+from beredning_bench.benchmark._stats import Percentiles, percentile, summarize
 
 __all__ = [
     "RAW_SAMPLE",

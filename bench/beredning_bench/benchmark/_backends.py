@@ -21,7 +21,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from intake.benchmark._server import BenchError, free_port, log_tail, stop
+from beredning_bench.benchmark._server import BenchError, free_port, log_tail, stop
 
 CHROMA_START_SECONDS = 120.0
 

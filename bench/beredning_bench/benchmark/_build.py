@@ -18,7 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from intake.benchmark._corpus import SourceText
+from beredning_bench.benchmark._corpus import SourceText
 from intake.models import PortfolioItem, utcnow
 from intake.services.similarity import SimilarityService, embedder_of, glossary_of
 from intake.settings import Settings

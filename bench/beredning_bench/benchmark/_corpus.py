@@ -87,7 +87,7 @@ class SourceText:
 
 def default_source_dir() -> Path:
     """Return `../shared/data/eval/dev` beside the repository this package was loaded from."""
-    return Path(__file__).resolve().parents[3] / "shared" / "data" / "eval" / "dev"
+    return Path(__file__).resolve().parents[4] / "shared" / "data" / "eval" / "dev"
 
 
 def read_sources(directory: Path) -> list[SourceText]:

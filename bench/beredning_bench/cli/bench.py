@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from intake.benchmark import percentile
-from intake.cli._context import CliContext, pass_ctx
+from intake.cli import CliContext, pass_ctx
 
 if TYPE_CHECKING:
-    from intake.benchmark import SimilarBenchResult
+    from beredning_bench.benchmark import SimilarBenchResult
 
 SAMPLE_TEXTS = (
     "Invånare ska kunna ansöka om parkeringstillstånd digitalt och följa sitt ärende",
@@ -72,6 +71,8 @@ def bench() -> None:
 def intake_bench(url: str, count: int, as_json: bool, api_key: str | None) -> None:
     """Time POST /api/submissions end to end (store, embed, index, compare), one at a time."""
     import httpx
+
+    from beredning_bench.benchmark import percentile
 
     timings: list[float] = []
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -184,7 +185,7 @@ def similar_bench(
     """
     import sqlalchemy as sa
 
-    from intake.benchmark import (
+    from beredning_bench.benchmark import (
         WARMUP_QUERIES,
         BenchError,
         BenchInputError,
@@ -305,8 +306,8 @@ def _notes(result: SimilarBenchResult) -> list[str]:
 @pass_ctx
 def pages_bench(ctx: CliContext, items: int, count: int, database_url: str | None, as_json: bool) -> None:
     """Time the staff pages (queue, item) over HTTP with N items in the database: p50/p95/p99."""
-    from intake.benchmark import BenchError, BenchInputError
-    from intake.benchmark.pages import run_pages
+    from beredning_bench.benchmark import BenchError, BenchInputError
+    from beredning_bench.benchmark.pages import run_pages
 
     try:
         result = run_pages(
@@ -347,8 +348,8 @@ def pages_bench(ctx: CliContext, items: int, count: int, database_url: str | Non
 @pass_ctx
 def embed_bench(ctx: CliContext, source: Path | None, count: int, rounds: int, as_json: bool) -> None:
     """Embed the same long texts with the default embedder and all-MiniLM-L6-v2: rates and ratio."""
-    from intake.benchmark import BenchInputError, default_source_dir, read_sources
-    from intake.benchmark.embed import MINILM, TARGET_RATIO, long_texts, run_embed
+    from beredning_bench.benchmark import BenchInputError, default_source_dir, read_sources
+    from beredning_bench.benchmark.embed import MINILM, TARGET_RATIO, long_texts, run_embed
     from intake.services.similarity import embedder_of
     from retrieval.base import EmbeddingError
     from retrieval.embedders import SentenceTransformerEmbedder
@@ -378,8 +379,3 @@ def embed_bench(ctx: CliContext, source: Path | None, count: int, rounds: int, a
             f"{_cell(figures[prefix + '_tokens_per_text'], '.0f'):>13}"
         )
     click.echo(f"ratio to MiniLM: {figures['ratio_to_minilm']:.2f} (target {TARGET_RATIO})")
-
-
-def register(main: click.Group) -> None:
-    """Add the `bench` group to the CLI."""
-    main.add_command(bench)

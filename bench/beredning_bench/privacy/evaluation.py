@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from intake.privacy._mask import mask
-from intake.privacy._model import Kind, Redaction
-from intake.privacy.synthetic import Planted, SyntheticText, generate
+from beredning_bench.privacy.synthetic import Planted, SyntheticText, generate
+from intake.privacy import Kind, Redaction, mask
 
 
 @dataclass(frozen=True, slots=True)

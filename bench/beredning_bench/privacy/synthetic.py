@@ -5,7 +5,7 @@ a web-form text without signature, or an English e-mail. Personal data is plante
 written form (`_values`), and so are look-alikes that must stay: organisation numbers,
 diarienummer, amounts, dates, project numbers, references, versions, numbers failing Luhn,
 places and product names. The positions of both are recorded, so that recall and false
-positives can be measured exactly (`intake.privacy.evaluation`).
+positives can be measured exactly (`beredning_bench.privacy.evaluation`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
-from intake.privacy import _values as v
-from intake.privacy._model import Kind
+from beredning_bench.privacy import _values as v
+from intake.privacy import Kind
 
 
 @dataclass(frozen=True, slots=True)
