@@ -13,7 +13,7 @@ export ANONYMIZED_TELEMETRY := False
 DEMO_PORTFOLIO := demo/portfolio/sundsvall-utvecklingsportfolj-utdrag.csv
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-run run migrate demo prefect-ui test test-unit test-calendar bench-e2e bench-load fuzz-api lint format docs clean
+.PHONY: help install install-run run migrate demo prefect-ui test test-unit test-calendar bench-e2e bench-load fuzz-api lint format docs messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-17s %s\n", $$1, $$2}'
@@ -27,17 +27,19 @@ $(RUN_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(RUN_STAMP)
 
-# The service and the test and lint tools.
-$(STAMP): $(RUN_STAMP)
+# The service, the test and lint tools, and the benchmarks and generated test data (bench/, a
+# distribution of its own that adds `beredning bench`, `mail bench` and `redact --evaluate`).
+$(STAMP): $(RUN_STAMP) bench/pyproject.toml
 	# llama-cpp-python (the test LLM server) builds from source, about 10 minutes the first time;
 	# -march=native enabled AMX kernels that die with "Illegal instruction" on a virtual CPU, so the
 	# build targets plain AVX2 and skips the tools and multimodal parts we do not use.
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ./bench
 	touch $(STAMP)
 
 install-run: $(RUN_STAMP) ## Create .venv and install the service only (what make run needs)
 
-install: $(STAMP) ## Create .venv and install the service with the test and lint tools
+install: $(STAMP) ## Create .venv and install the service, the test and lint tools and the benchmarks (bench/)
 
 migrate: install-run ## Create or upgrade the database schema in $BEREDNING_DATA_DIR (default ./data)
 	$(BIN)/beredning db upgrade
@@ -90,6 +92,9 @@ format: install ## Format the code with ruff
 
 docs: install ## Regenerate the settings table in docs/configuration.md from intake/settings.py
 	$(BIN)/python scripts/settings_table.py docs/configuration.md
+
+messages: install-run ## Extract the texts (babel.cfg) into intake/locale/beredning.pot and update the sv and en catalogues
+	$(BIN)/python -m intake.locale.catalogues
 
 clean: ## Remove the virtualenv, caches and the local data directory
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache data test-artifacts

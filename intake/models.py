@@ -1,6 +1,8 @@
 """SQL tables: the source of truth. The vector index is derived from these and can be rebuilt.
 
 Alembic migrations in `intake/migrations` create exactly these tables; a test compares the two.
+The enums of the columns (`Role`, `Decision`, `JobState`, ...) are domain terms and live in
+`intake.domain`, so that pages and commands can name them without importing the ORM.
 """
 
 from __future__ import annotations
@@ -12,7 +14,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from intake.domain.submission import Channel
+from intake.domain.accounts import Role
+from intake.domain.drafts import DraftState
+from intake.domain.duplicates import Decision, ItemKind
+from intake.domain.jobs import JobState
+from intake.domain.mail import MailState
+from intake.domain.submission import Channel, ProcessingState
 
 
 def utcnow() -> datetime:
@@ -43,52 +50,6 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 def _timestamp(**kwargs: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kwargs)
-
-
-class ProcessingState(enum.StrEnum):
-    """Where a submission is in the automatic work that follows its intake.
-
-    `received`: stored, not yet processed. `processed`: embedded, indexed and compared.
-    `retry`: processing failed and will be tried again. `failed`: gave up after the configured
-    number of attempts; a human must look.
-    """
-
-    RECEIVED = "received"
-    PROCESSED = "processed"
-    RETRY = "retry"
-    FAILED = "failed"
-
-
-class ItemKind(enum.StrEnum):
-    """What a duplicate candidate or index entry points at."""
-
-    SUBMISSION = "submission"
-    PORTFOLIO = "portfolio"
-
-
-class Decision(enum.StrEnum):
-    """A reviewer's decision on a duplicate candidate. The service never decides by itself."""
-
-    PENDING = "pending"
-    CONFIRMED = "confirmed"
-    DISMISSED = "dismissed"
-    LINKED = "linked"
-    """Related but not a duplicate: both go on, and each page points to the other."""
-
-
-class DraftState(enum.StrEnum):
-    """Where the initiative draft of a submission stands.
-
-    `rules_only`: made by the deterministic rules alone (no model configured, or it was down);
-    drafted again with the model when it answers. `drafted`: the model's draft, checked against the
-    rules. `draft_failed`: the model's answer was not valid even after one repair attempt; the
-    rules-only draft stays and a human decides. `edited`: changed by a reviewer; never overwritten.
-    """
-
-    RULES_ONLY = "rules_only"
-    DRAFTED = "drafted"
-    DRAFT_FAILED = "draft_failed"
-    EDITED = "edited"
 
 
 def _enum(enum_cls: type[enum.Enum]) -> Any:
@@ -273,20 +234,6 @@ class StepChange(SQLModel, table=True):
     at: datetime = _timestamp(default_factory=utcnow, index=True)
 
 
-class JobState(enum.StrEnum):
-    """Where a background job stands.
-
-    `queued`: waiting for a worker (not before `run_after`). `running`: leased by one worker
-    until `lease_until`; a lease that runs out means the worker died, and the sweeper queues the
-    job again. `done`: finished. `failed`: gave up after the configured attempts; a human must look.
-    """
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-
-
 class Job(SQLModel, table=True):
     """Work still owed to a submission, such as its triage flow; committed with the submission.
 
@@ -401,24 +348,6 @@ class GapQuestion(SQLModel, table=True):
 # --- e-mail intake ---
 
 
-class MailState(enum.StrEnum):
-    """What became of one stored mail.
-
-    `received`: stored, not yet handled (or its handler died; it is handled again). `handling`:
-    one process is turning it into a submission until `lease_until`. `submitted`: a new
-    submission. `reply`: added to an existing submission. `automatic`: an auto-reply, bounce or
-    list mail, recorded only. `quarantined`: it could not be parsed or turned into a submission;
-    a human looks at `note`.
-    """
-
-    RECEIVED = "received"
-    HANDLING = "handling"
-    SUBMITTED = "submitted"
-    REPLY = "reply"
-    AUTOMATIC = "automatic"
-    QUARANTINED = "quarantined"
-
-
 class InboundMail(SQLModel, table=True):
     """One mail as received, raw bytes first: stored before it is parsed, so nothing is lost.
 
@@ -482,15 +411,6 @@ class MailAckCount(SQLModel, table=True):
 
 
 # --- accounts and sessions ---
-
-
-class Role(enum.StrEnum):
-    """What a person may do. One role per account; `admin` may do everything."""
-
-    SUBMITTER = "submitter"
-    DIGIT = "digit"
-    FORUM = "forum"
-    ADMIN = "admin"
 
 
 class Account(SQLModel, table=True):

@@ -190,12 +190,12 @@ def seed_accounts(
     forum keys) says otherwise: forum-versus-forum refusals are tested on their own (test_abuse.py).
     """
     from intake.db import create_db_engine
+    from intake.domain.accounts import Role
     from intake.domain.process import load_process
     from intake.migrate import ensure_current
-    from intake.models import Role
+    from intake.services.accounts import add_account as create
+    from intake.services.accounts import set_forums
     from intake.settings import Settings
-    from intake.web.auth.accounts import add_account as create
-    from intake.web.auth.accounts import set_forums
 
     settings = Settings(
         data_dir=Path(env["BEREDNING_DATA_DIR"]), database={"url": env["BEREDNING_DATABASE__URL"]}

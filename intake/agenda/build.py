@@ -31,10 +31,11 @@ from sqlmodel import Session, col, select
 from intake.agenda import _text
 from intake.agenda.model import Agenda, AgendaItem, DuplicateWarning, OpenGap
 from intake.agenda.schedule import find_forum, meeting_cutoff, meeting_on
+from intake.domain.duplicates import Decision, ItemKind
 from intake.domain.process import Label, ProcessDefinition
 from intake.drafting.checklists import ChecklistConfig
-from intake.models import Decision, DuplicateCandidate, ItemKind, PortfolioItem, Submission
 from intake.models import Draft as DraftRow
+from intake.models import DuplicateCandidate, PortfolioItem, Submission
 from intake.privacy import PLACEHOLDER
 from retrieval.glossary import EMPTY, Glossary
 from retrieval.lexical import shared_terms

@@ -6,20 +6,22 @@ from functools import lru_cache
 
 import jinja2
 
-from intake.agenda import texts, view
+from intake.agenda import formats, view
 from intake.agenda.model import Agenda
+from intake.locale import install
 
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     # Built on first use, not at import (no import-time side effects).
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("intake.agenda", "templates"),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    return install(environment)
 
 
 def render_html(agenda: Agenda, lang: str = "sv") -> str:
@@ -29,7 +31,6 @@ def render_html(agenda: Agenda, lang: str = "sv") -> str:
     return template.render(
         agenda=agenda,
         lang=lang,
-        t=lambda key: texts.text(key, lang),
         view=view,
-        score=lambda value: texts.score(value, lang),
+        score=lambda value: formats.score(value, lang),
     )

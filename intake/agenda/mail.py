@@ -9,11 +9,11 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 from intake import outbox
-from intake.agenda import texts
 from intake.agenda.html import render_html
 from intake.agenda.ics import render_ics
 from intake.agenda.markdown import render_markdown
 from intake.agenda.model import Agenda
+from intake.locale import texts
 from intake.settings import SmtpSettings
 
 
@@ -31,11 +31,13 @@ def agenda_message(
     to = list(recipients if recipients is not None else agenda.members)
     if not to:
         raise AgendaMailError(f"forum {agenda.forum_key!r} has no members to send the agenda to")
-    subject = texts.text("subject", lang).format(
+    _ = texts(lang)
+    subject = _("Dagordning {forum} {day}").format(
         forum=agenda.forum_name.get(lang), day=agenda.meeting.day.isoformat()
     )
     message = outbox.new_message(sender, to, subject)
-    message.set_content(f"{texts.text('mail_intro', lang)}\n\n{render_markdown(agenda, lang)}")
+    intro = _("Här är dagordningen till mötet. Kalenderinbjudan finns som bilaga.")
+    message.set_content(f"{intro}\n\n{render_markdown(agenda, lang)}")
     message.add_alternative(render_html(agenda, lang), subtype="html")
     message.add_attachment(
         render_ics(agenda, organizer=sender, lang=lang).encode("utf-8"),

@@ -38,8 +38,9 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
     TableStyle,
 )
 
-from intake.agenda import texts, view
+from intake.agenda import view
 from intake.agenda.model import Agenda, AgendaItem
+from intake.locale import texts
 
 FONT = "BeredningSans"
 BOLD = "BeredningSans-Bold"
@@ -63,6 +64,7 @@ def render_pdf(agenda: Agenda, lang: str = "sv", *, decisions: Sequence[str] | N
     to tick under each item; without them the agenda's own list of decisions is used.
     """
     lang = "en" if lang == "en" else "sv"
+    _ = texts(lang)
     cmap = _fonts()
     styles = _styles()
     choices = list(decisions) if decisions else _default_decisions(lang)
@@ -73,14 +75,18 @@ def render_pdf(agenda: Agenda, lang: str = "sv", *, decisions: Sequence[str] | N
     story: list[Any] = [para(view.title(agenda, lang), "h1")]
     story.append(_facts(agenda, lang, para))
     if agenda.questions and agenda.items:
-        story.append(Paragraph(f"<b>{_fit(texts.text('questions', lang), cmap)}:</b>", styles["raw"]))
+        story.append(
+            Paragraph(
+                f"<b>{_fit(_('Frågor att ta ställning till för varje ärende'), cmap)}:</b>", styles["raw"]
+            )
+        )
         story.append(_bullets([para(q.get(lang), "body") for q in agenda.questions], numbered=True))
     story.append(para(view.overview(agenda, lang), "body"))
     for heading, intro, items in view.sections(agenda):
         # a section's heading and intro start the block of its first item, so they share a page
         block: list[Any] = [
-            para(f"{texts.text(heading, lang)} ({len(items)})", "h2"),
-            para(texts.text(intro, lang), "muted"),
+            para(f"{_(heading)} ({len(items)})", "h2"),
+            para(_(intro), "muted"),
         ]
         for item in items:
             members = view.group_members(agenda, item)
@@ -103,7 +109,7 @@ def render_pdf(agenda: Agenda, lang: str = "sv", *, decisions: Sequence[str] | N
         bottomMargin=MARGIN,
         title=view.title(agenda, lang),
         author="Beredning",
-        subject=texts.text("agenda", lang),
+        subject=_("Dagordning"),
         creator="Beredning",
         lang="sv-SE" if lang == "sv" else "en",
         displayDocTitle=True,
@@ -124,13 +130,14 @@ def render_pdf(agenda: Agenda, lang: str = "sv", *, decisions: Sequence[str] | N
 
 
 def _facts(agenda: Agenda, lang: str, para: Any) -> Table:
-    rows = [(texts.text("time", lang), view.when(agenda, lang))]
+    _ = texts(lang)
+    rows = [(_("Tid"), view.when(agenda, lang))]
     if agenda.meeting.location:
-        rows.append((texts.text("place", lang), agenda.meeting.location))
+        rows.append((_("Plats"), agenda.meeting.location))
     if agenda.members:
-        rows.append((texts.text("invited", lang), ", ".join(agenda.members)))
+        rows.append((_("Kallade"), ", ".join(agenda.members)))
     if agenda.purpose is not None:
-        rows.append((texts.text("purpose", lang), agenda.purpose.get(lang)))
+        rows.append((_("Forumets uppgift"), agenda.purpose.get(lang)))
     table = Table(
         [[para(name, "label"), para(value, "body")] for name, value in rows],
         colWidths=[38 * mm, None],
@@ -157,31 +164,31 @@ def _item(
     choices: list[str],
     cmap: frozenset[int],
 ) -> list[Any]:
-    t = texts.text
+    _ = texts(lang)
     parts: list[Any] = [
         para(f"{item.number}. {view.item_title(item, lang)}", "h3"),
         para(view.item_meta(agenda, item, lang), "muted"),
     ]
     summary = _fit(item.summary, cmap)
     if item.summary_source == "text":
-        summary += f' <font color="#4a4a4a">{_fit(t("summary_from_text", lang), cmap)}</font>'
+        summary += f' <font color="#4a4a4a">{_fit(_("(ur den inskickade texten)"), cmap)}</font>'
     parts.append(Paragraph(summary, _styles()["body"]))
     if item.top_matches:
         parts.append(para(f"{view.matches_heading(item, lang)}:", "warn"))
         parts.append(_bullets([para(view.duplicate_line(d, lang), "line") for d in item.top_matches]))
     advice = _fit(view.recommendation_line(item, lang), cmap)
-    parts.append(Paragraph(f"<b>{_fit(t('recommendation', lang), cmap)}:</b> {advice}", _styles()["raw"]))
+    parts.append(Paragraph(f"<b>{_fit(_('Förslag'), cmap)}:</b> {advice}", _styles()["raw"]))
     if item.key_questions:
-        parts.append(para(f"{t('key_questions', lang)}:", "label"))
+        parts.append(para(f"{_('Viktigaste öppna frågorna')}:", "label"))
         parts.append(_bullets([para(view.gap_line(g, lang), "line") for g in item.key_questions]))
     parts.append(para(view.full_page_line(item, lang), "muted"))
     parts.append(
         Choices(
             [_fit(c, cmap, markup=False) for c in choices],
-            lead=_fit(f"{t('decision', lang)}:", cmap, markup=False),
+            lead=_fit(f"{_('Beslut')}:", cmap, markup=False),
         )
     )
-    parts.append(Lines(2, label=_fit(f"{t('notes', lang)}:", cmap, markup=False)))
+    parts.append(Lines(2, label=_fit(f"{_('Anteckningar')}:", cmap, markup=False)))
     return parts
 
 
@@ -278,7 +285,8 @@ class Lines(Flowable):  # type: ignore[misc]
 
 def _default_decisions(lang: str) -> list[str]:
     """The decision names of the agenda's own text ("☐ Gå vidare  ☐ Ändra ...")."""
-    return [part.strip() for part in texts.text("decision_options", lang).split("☐") if part.strip()]
+    options = texts(lang).gettext("☐ Gå vidare  ☐ Ändra  ☐ Pausa  ☐ Avsluta  ☐ Slå ihop med annat ärende")
+    return [part.strip() for part in options.split("☐") if part.strip()]
 
 
 def _fit(text: str, cmap: frozenset[int], *, markup: bool = True) -> str:

@@ -26,7 +26,7 @@ def jobs_group() -> None:
 @pass_ctx
 def list_jobs(ctx: CliContext, states: tuple[str, ...], as_json: bool) -> None:
     """Show the counts per state, then the jobs asked for, the oldest change first."""
-    from intake.models import JobState
+    from intake.domain.jobs import JobState
     from intake.services import jobs
 
     wanted = [JobState(s) for s in states] or [JobState.QUEUED, JobState.RUNNING, JobState.FAILED]

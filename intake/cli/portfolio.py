@@ -20,8 +20,8 @@ import click
 from intake.cli._context import CliContext, pass_ctx
 
 if TYPE_CHECKING:
+    from intake.domain.portfolio import PortfolioEntry
     from intake.domain.process import ProcessDefinition
-    from intake.models import PortfolioItem
     from intake.portfolio import PortfolioSource
     from intake.services.portfolio import ImportReport
 
@@ -190,7 +190,7 @@ def register(main: click.Group) -> None:
 
 
 def _csv_to_stdout(
-    items: list[PortfolioItem], process: ProcessDefinition, delimiter: str, encoding: str
+    items: list[PortfolioEntry], process: ProcessDefinition, delimiter: str, encoding: str
 ) -> int:
     from intake.portfolio import write_csv
 
@@ -277,7 +277,7 @@ def _sync_index(ctx: CliContext) -> None:
         )
 
 
-def _item_json(item: PortfolioItem) -> dict[str, Any]:
+def _item_json(item: PortfolioEntry) -> dict[str, Any]:
     from intake.services.portfolio import two_percent_funded
 
     return {

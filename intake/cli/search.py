@@ -212,7 +212,7 @@ def _await_job(ctx: CliContext, submission_id: int, reference: str, timeout: flo
     """Wait until the triage job is done; run it here when no worker has taken it in a few seconds."""
     import time
 
-    from intake.models import JobState
+    from intake.domain.jobs import JobState
     from intake.services import jobs
 
     started = time.monotonic()
@@ -249,7 +249,7 @@ def _local_runner(ctx: CliContext) -> Worker:
     instead of starting, and waiting for, a temporary Prefect server of its own.
     """
     from flows import runtime, triage_steps
-    from intake.services import jobs
+    from intake.services import jobs, leases
 
     services = triage_steps.triage_services(ctx.settings, ctx.engine, ctx.similarity, ctx.drafting)
     if runtime.api_url() is None:
@@ -257,11 +257,11 @@ def _local_runner(ctx: CliContext) -> Worker:
         def here(held: jobs.Claim) -> None:
             triage_steps.run_in_process(services, held.submission_id)
 
-        return jobs.Worker(ctx.engine, here, name=f"cli:{jobs.worker_name()}")
+        return jobs.Worker(ctx.engine, here, name=f"cli:{leases.worker_name()}")
     from flows import triage
 
     triage_steps.bind(services)
-    return jobs.Worker(ctx.engine, triage.run_job, name=f"cli:{jobs.worker_name()}")
+    return jobs.Worker(ctx.engine, triage.run_job, name=f"cli:{leases.worker_name()}")
 
 
 @click.command("retry")

@@ -48,9 +48,9 @@ def add(
     ctx: CliContext, email: str, role: str, name: str | None, no_password: bool, password_stdin: bool
 ) -> None:
     """Create an account for EMAIL with ROLE (the first one should be an admin)."""
-    from intake.models import Role
-    from intake.web.auth.accounts import AccountError, add_account
-    from intake.web.auth.passwords import PasswordTooShort
+    from intake.domain.accounts import Role
+    from intake.services.accounts import AccountError, add_account
+    from intake.services.passwords import PasswordTooShort
 
     password = None if no_password else _password(password_stdin)
     try:
@@ -70,7 +70,7 @@ def add(
 def forums(ctx: CliContext, email: str, forums: tuple[str, ...], clear: bool) -> None:
     """Show, or set, the forums a `forum` account sees and decides for."""
     from intake.domain.process import load_process
-    from intake.web.auth.accounts import AccountError, account_forums, set_forums
+    from intake.services.accounts import AccountError, account_forums, set_forums
 
     known = [f.key for f in load_process(ctx.settings.process_file).forums]
     try:
@@ -89,7 +89,7 @@ def forums(ctx: CliContext, email: str, forums: tuple[str, ...], clear: bool) ->
 @pass_ctx
 def link(ctx: CliContext, email: str, subject: str) -> None:
     """Let the OIDC SUBJECT (`ISSUER|SUB`) sign in as EMAIL; the account keeps its role."""
-    from intake.web.auth.accounts import AccountError, link_oidc
+    from intake.services.accounts import AccountError, link_oidc
 
     try:
         link_oidc(ctx.engine, email, subject, actor=cli_actor())
@@ -103,16 +103,16 @@ def link(ctx: CliContext, email: str, subject: str) -> None:
 @pass_ctx
 def list_(ctx: CliContext, as_json: bool) -> None:
     """List the accounts with role, state and last login."""
-    from intake.web.auth.accounts import forums_of, list_accounts
+    from intake.services.accounts import forums_of, list_accounts
 
     rows: list[dict[str, Any]] = [
         {
-            "forums": forums_of(ctx.engine, a.id) if a.id is not None else [],
+            "forums": forums_of(ctx.engine, a.id),
             "email": a.email,
             "name": a.name,
             "role": a.role.value,
             "disabled": a.disabled,
-            "password": a.password_hash is not None,
+            "password": a.has_password,
             "oidc": a.oidc_subject is not None,
             "last_login_at": a.last_login_at.isoformat() if a.last_login_at else None,
         }
@@ -137,8 +137,8 @@ def list_(ctx: CliContext, as_json: bool) -> None:
 @pass_ctx
 def passwd(ctx: CliContext, email: str, password_stdin: bool) -> None:
     """Set a new password for EMAIL; its open sessions end."""
-    from intake.web.auth.accounts import AccountError, set_password
-    from intake.web.auth.passwords import PasswordTooShort
+    from intake.services.accounts import AccountError, set_password
+    from intake.services.passwords import PasswordTooShort
 
     password = _password(password_stdin)
     try:
@@ -149,7 +149,7 @@ def passwd(ctx: CliContext, email: str, password_stdin: bool) -> None:
 
 
 def _set_disabled(ctx: CliContext, email: str, disabled: bool) -> None:
-    from intake.web.auth.accounts import AccountError, set_disabled
+    from intake.services.accounts import AccountError, set_disabled
 
     try:
         set_disabled(ctx.engine, email, disabled, actor=cli_actor())

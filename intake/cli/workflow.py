@@ -197,7 +197,7 @@ def decide(
 @pass_ctx
 def duplicate(ctx: CliContext, reference: str, other: str, decision: str | None, actor: str | None) -> None:
     """Confirm or dismiss OTHER (a reference or Nr) as a duplicate of submission REFERENCE."""
-    from intake.models import Decision
+    from intake.domain.duplicates import Decision
     from intake.services import workflow
 
     if decision is None:

@@ -17,12 +17,26 @@ Private-use and unassigned characters pass (an emoji newer than Python's Unicode
 
 
 class Channel(enum.StrEnum):
-    """How a submission reached us (stored in `submission.channel`; `intake.models` re-exports it)."""
+    """How a submission reached us (stored in `submission.channel`; `intake.models` uses it)."""
 
     WEB = "web"
     API = "api"
     EMAIL = "email"
     CLI = "cli"
+
+
+class ProcessingState(enum.StrEnum):
+    """Where a submission is in the automatic work that follows its intake (stored in `submission.state`).
+
+    `received`: stored, not yet processed. `processed`: embedded, indexed and compared.
+    `retry`: processing failed and will be tried again. `failed`: gave up after the configured
+    number of attempts; a human must look.
+    """
+
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    RETRY = "retry"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)

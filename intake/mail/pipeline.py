@@ -21,12 +21,14 @@ from sqlmodel import Session, select
 
 from intake.db import session_scope
 from intake.domain.audit import AuditAction
+from intake.domain.duplicates import ItemKind
+from intake.domain.mail import MailState
 from intake.domain.submission import Channel, NewSubmission, SubmissionInvalid
 from intake.mail import ack, replies, store
 from intake.mail.classify import classify
 from intake.mail.limits import MailLimits
 from intake.mail.parse import ParsedMail, parse_mail, peek_message_id
-from intake.models import AuditEvent, DuplicateCandidate, InboundMail, ItemKind, MailState, Submission, utcnow
+from intake.models import AuditEvent, DuplicateCandidate, InboundMail, Submission, utcnow
 from intake.services import audit, submissions
 from intake.settings import Settings
 

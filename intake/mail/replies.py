@@ -14,8 +14,9 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from intake.domain.mail import MailState
 from intake.mail.parse import ParsedMail
-from intake.models import InboundMail, MailState, SentMessage, Submission
+from intake.models import InboundMail, SentMessage, Submission
 from retrieval.boilerplate import strip_boilerplate
 
 _MAIL: sa.Table = InboundMail.__table__  # type: ignore[attr-defined]

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from intake.domain.portfolio import PortfolioEntry
 from intake.domain.process import ProcessDefinition
-from intake.models import PortfolioItem
 from intake.portfolio.columns import FIELDS, HEADERS
 from intake.portfolio.money import format_money, parse_money
 
@@ -28,7 +28,7 @@ class ExportEncodingError(ValueError):
     """Raised when an item holds a character the chosen encoding cannot write."""
 
 
-def item_cells(item: PortfolioItem, process: ProcessDefinition) -> list[str | int | None]:
+def item_cells(item: PortfolioEntry, process: ProcessDefinition) -> list[str | int | None]:
     """Return one row in the order of `FIELDS`; step and focus area as their Swedish names."""
     cells: dict[str, str | int | None] = {
         "nr": item.nr,
@@ -52,7 +52,7 @@ def money_text(amount: int | None, text: str | None) -> str | None:
 
 
 def write_csv(
-    items: Iterable[PortfolioItem],
+    items: Iterable[PortfolioEntry],
     stream: BinaryIO,
     process: ProcessDefinition,
     *,
@@ -78,7 +78,7 @@ def write_csv(
     return count
 
 
-def write_xlsx(items: Iterable[PortfolioItem], path: Path, process: ProcessDefinition) -> int:
+def write_xlsx(items: Iterable[PortfolioEntry], path: Path, process: ProcessDefinition) -> int:
     """Write items to the first sheet of a new workbook; amounts as numbers Excel can sum."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -101,7 +101,7 @@ def write_xlsx(items: Iterable[PortfolioItem], path: Path, process: ProcessDefin
     return count
 
 
-def _xlsx_values(item: PortfolioItem, row: Sequence[str | int | None]) -> list[Any]:
+def _xlsx_values(item: PortfolioEntry, row: Sequence[str | int | None]) -> list[Any]:
     values: list[Any] = list(row)
     for position, amount, text in (
         (FIELDS.index("cost"), item.cost_sek, item.cost_text),

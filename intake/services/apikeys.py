@@ -45,11 +45,36 @@ class ApiClient:
 
 
 @dataclass(frozen=True)
+class KeyRecord:
+    """A stored key as lists show it: its public prefix, never the secret or its hash."""
+
+    prefix: str
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    created_by: str
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def _record(row: ApiKey) -> KeyRecord:
+    return KeyRecord(
+        prefix=row.prefix,
+        name=row.name,
+        scopes=list(row.scopes),
+        created_at=row.created_at,
+        created_by=row.created_by,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+@dataclass(frozen=True)
 class NewKey:
     """A key just made: `key` is the only copy of the secret and is shown once."""
 
     key: str
-    row: ApiKey
+    row: KeyRecord
 
 
 def add(engine: Engine, name: str, scopes: list[str], *, created_by: str) -> NewKey:
@@ -81,18 +106,17 @@ def add(engine: Engine, name: str, scopes: list[str], *, created_by: str) -> New
             entity_key=prefix,
             changes={"name": row.name, "scopes": chosen},
         )
-    return NewKey(key, row)
+    return NewKey(key, _record(row))
 
 
-def listed(engine: Engine) -> list[ApiKey]:
+def listed(engine: Engine) -> list[KeyRecord]:
     """Return every key, newest first, revoked ones included (they show when and are kept for audit)."""
     with Session(engine, expire_on_commit=False) as session:
-        return list(
-            session.exec(select(ApiKey).order_by(col(ApiKey.created_at).desc(), col(ApiKey.id).desc()))
-        )
+        rows = session.exec(select(ApiKey).order_by(col(ApiKey.created_at).desc(), col(ApiKey.id).desc()))
+        return [_record(row) for row in rows]
 
 
-def revoke(engine: Engine, prefix: str, *, by: str) -> ApiKey:
+def revoke(engine: Engine, prefix: str, *, by: str) -> KeyRecord:
     """Revoke the key with `prefix` (revoking twice is harmless).
 
     Raises:
@@ -114,7 +138,7 @@ def revoke(engine: Engine, prefix: str, *, by: str) -> ApiKey:
                 entity_key=prefix,
                 changes={},
             )
-    return row
+        return _record(row)
 
 
 def verify(engine: Engine, presented: str, now: datetime | None = None) -> ApiClient | None:

@@ -9,6 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from intake.models import AppSecret
+from intake.settings import AuthSettings
+
+CSRF_SECRET = "csrf"  # noqa: S105 (the name of the row, not a secret)
 
 
 def shared_secret(engine: Engine, name: str) -> str:
@@ -25,3 +28,10 @@ def shared_secret(engine: Engine, name: str) -> str:
         row = session.get(AppSecret, name)
         assert row is not None
         return row.value
+
+
+def csrf_secret(engine: Engine, settings: AuthSettings) -> str:
+    """Return the configured CSRF signing key, or the one made once and shared through the database."""
+    if settings.secret is not None:
+        return settings.secret.get_secret_value()
+    return shared_secret(engine, CSRF_SECRET)

@@ -19,10 +19,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from intake.domain.datafile import load_data_file
+from intake.domain.duplicates import Decision
 from intake.domain.process import ProcessDefinition
 from intake.domain.submission import Channel, NewSubmission
 from intake.drafting.checklists import ChecklistConfig
-from intake.models import Decision, Submission
+from intake.models import Submission
 from intake.services import jobs, submissions, workflow
 from intake.settings import IntakeSettings
 

@@ -31,11 +31,12 @@ from sqlmodel import col, select, update
 
 from intake.db import session_scope
 from intake.domain.audit import AuditAction
+from intake.domain.drafts import DraftState
 from intake.domain.process import ProcessDefinition
 from intake.drafting.checklists import NEEDS_HUMAN, ChecklistConfig
 from intake.drafting.schema import Benefit, YesNo
 from intake.drafting.schema import Draft as DraftSchema
-from intake.models import Draft, DraftState, Submission, utcnow
+from intake.models import Draft, Submission, utcnow
 from intake.services import audit
 
 FieldKind = Literal["text", "choice", "yesno", "lines", "benefits"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from intake.models import DraftState
+from intake.domain.drafts import DraftState
 from intake.services.drafting import DraftingService
 
 STATUSES = ("covered", "partly", "missing")

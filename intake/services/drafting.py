@@ -28,12 +28,14 @@ from sqlmodel import Session, col, select
 
 from intake.db import session_scope
 from intake.domain.audit import AuditAction
+from intake.domain.drafts import DraftState
 from intake.domain.process import ProcessDefinition
+from intake.domain.submission import ProcessingState
 from intake.drafting.checklists import ChecklistConfig
 from intake.drafting.client import Drafter, DraftInvalid, DraftUnavailable, LlmResult
 from intake.drafting.rules import merge_answer, rules_only_draft
 from intake.drafting.schema import DraftAnswer, answer_json_schema, parse_answer, prompt_context
-from intake.models import Draft, DraftState, ProcessingState, Submission, utcnow
+from intake.models import Draft, Submission, utcnow
 from intake.privacy import mask
 from intake.services import audit, personal_data, ratelimit
 from intake.settings import Settings

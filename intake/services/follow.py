@@ -33,6 +33,24 @@ SUBMITTER = "submitter"
 """The actor recorded for what a submitter does through their link (they have no account)."""
 
 
+@dataclass(frozen=True)
+class FollowedSubmission:
+    """What the submitter's pages show of their own submission: no text, nothing of staff."""
+
+    id: int
+    reference: str
+    title: str | None
+    received_at: datetime
+    step: str
+
+
+def _followed(row: Submission) -> FollowedSubmission:
+    assert row.id is not None
+    return FollowedSubmission(
+        id=row.id, reference=row.reference, title=row.title, received_at=row.received_at, step=row.step
+    )
+
+
 def token_hash(token: str) -> str:
     """Return the SHA-256 (hex) of `token`: what is stored and looked up."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -70,7 +88,7 @@ def _add(session: Session, submission_id: int, token: str, actor: str) -> None:
     )
 
 
-def resolve(engine: Engine, token: str, *, now: datetime | None = None) -> Submission | None:
+def resolve(engine: Engine, token: str, *, now: datetime | None = None) -> FollowedSubmission | None:
     """Return the submission `token` opens, or None for an unknown, malformed or revoked token.
 
     A found link has `last_used_at` set, so that staff can tell a link that was opened from one
@@ -82,7 +100,8 @@ def resolve(engine: Engine, token: str, *, now: datetime | None = None) -> Submi
             return None
         link.last_used_at = now or utcnow()
         session.add(link)
-        return session.get(Submission, link.submission_id)
+        found = session.get(Submission, link.submission_id)
+        return _followed(found) if found is not None else None
 
 
 def revoke(engine: Engine, token: str, *, actor: str) -> bool:
@@ -148,7 +167,7 @@ def _plausible(token: str) -> bool:
 class FollowStatus:
     """What the submitter may see of their own submission: nothing of staff, nothing of others."""
 
-    submission: Submission
+    submission: FollowedSubmission
     open_questions: list[GapQuestion]
     answered: list[GapQuestion]
     history: list[StepChange]
@@ -175,7 +194,7 @@ def status(engine: Engine, submission_id: int) -> FollowStatus:
             ).all()
         )
     return FollowStatus(
-        submission=submission,
+        submission=_followed(submission),
         open_questions=[q for q in asked if q.answered_at is None],
         answered=[q for q in asked if q.answered_at is not None],
         history=history,
@@ -188,7 +207,7 @@ MINE_LIMIT = 200
 """The most submissions `/mine` lists: newest first; older ones stay reachable by their links."""
 
 
-def submissions_of(engine: Engine, email: str, limit: int = MINE_LIMIT) -> list[Submission]:
+def submissions_of(engine: Engine, email: str, limit: int = MINE_LIMIT) -> list[FollowedSubmission]:
     """Return the submissions sent from `email` (case-insensitive), newest first.
 
     An account's address is the person's identity here: the same address that receives the
@@ -198,14 +217,13 @@ def submissions_of(engine: Engine, email: str, limit: int = MINE_LIMIT) -> list[
     if not wanted:
         return []
     with Session(engine, expire_on_commit=False) as session:
-        return list(
-            session.exec(
-                select(Submission)
-                .where(func.lower(col(Submission.submitter_email)) == wanted)
-                .order_by(col(Submission.received_at).desc(), col(Submission.id).desc())
-                .limit(limit)
-            )
+        rows = session.exec(
+            select(Submission)
+            .where(func.lower(col(Submission.submitter_email)) == wanted)
+            .order_by(col(Submission.received_at).desc(), col(Submission.id).desc())
+            .limit(limit)
         )
+        return [_followed(row) for row in rows]
 
 
 def issue_for_owner(engine: Engine, reference: str, email: str, *, actor: str) -> str | None:

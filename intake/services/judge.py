@@ -35,7 +35,8 @@ from sqlmodel import Session, col, select
 
 from intake.db import session_scope
 from intake.domain.audit import AuditAction
-from intake.models import Decision, DuplicateCandidate, ItemKind, PortfolioItem, Submission, utcnow
+from intake.domain.duplicates import Decision, ItemKind
+from intake.models import DuplicateCandidate, PortfolioItem, Submission, utcnow
 from intake.privacy import MaskedText, mask
 from intake.services import audit
 

@@ -20,9 +20,10 @@ from sqlmodel import Session, col, select
 
 from intake.db import session_scope
 from intake.domain.audit import AuditAction
+from intake.domain.duplicates import Decision, ItemKind
 from intake.domain.process import ProcessDefinition
 from intake.drafting.checklists import ChecklistConfig
-from intake.models import AuditEvent, Decision, DuplicateCandidate, ItemKind, StepChange, Submission
+from intake.models import AuditEvent, DuplicateCandidate, StepChange, Submission
 from intake.services import audit, workflow
 
 MERGE_KIND = "merge"

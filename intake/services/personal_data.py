@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select, update
 
+from intake.domain.duplicates import ItemKind
 from intake.models import (
     AgendaDispatch,
     AuditEvent,
@@ -34,7 +35,6 @@ from intake.models import (
     GapQuestion,
     InboundMail,
     IndexRemoval,
-    ItemKind,
     ReminderDigest,
     SentMessage,
     StepChange,

@@ -2,7 +2,8 @@
 
 An import upserts by Nr. A row that says what the database already says is left alone, so
 `updated_at` moves only on a real change and the search index is not rebuilt for nothing. Every
-created or changed item gets one audit event with the values before and after.
+created or changed item gets one audit event with the values before and after. Readers get
+`PortfolioEntry` records, never the rows.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from sqlmodel import Session, col, select
 
 from intake.db import session_scope
 from intake.domain.audit import AuditAction
-from intake.models import Decision, Draft, DuplicateCandidate, ItemKind, PortfolioItem, Submission, utcnow
+from intake.domain.duplicates import Decision, ItemKind
+from intake.domain.portfolio import PortfolioEntry
+from intake.models import Draft, DuplicateCandidate, PortfolioItem, Submission, utcnow
 from intake.portfolio.reader import ParsedRow, RowError
 from intake.services import audit
 
@@ -164,7 +167,7 @@ def _update(
     )
 
 
-def two_percent_funded(item: PortfolioItem) -> bool:
+def two_percent_funded(item: PortfolioItem | PortfolioEntry) -> bool:
     """Tell whether the item is (partly) paid from the 2 % fund: its 2%-aren cell says a sum."""
     if item.two_percent_sek is not None:
         return item.two_percent_sek > 0
@@ -172,21 +175,42 @@ def two_percent_funded(item: PortfolioItem) -> bool:
     return bool(item.two_percent_text)
 
 
-def get_item(engine: Engine, nr: str) -> PortfolioItem | None:
+def entry(item: PortfolioItem) -> PortfolioEntry:
+    """Return the frozen copy of a row that readers get."""
+    return PortfolioEntry(
+        nr=item.nr,
+        year=item.year,
+        title=item.title,
+        project_number=item.project_number,
+        cost_sek=item.cost_sek,
+        cost_text=item.cost_text,
+        two_percent_sek=item.two_percent_sek,
+        two_percent_text=item.two_percent_text,
+        focus_area=item.focus_area,
+        step=item.step,
+        description=item.description,
+        source=item.source,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
+
+
+def get_item(engine: Engine, nr: str) -> PortfolioEntry | None:
     """Return the item with Nr `nr`, or None."""
     with session_scope(engine) as session:
-        return session.exec(select(PortfolioItem).where(col(PortfolioItem.nr) == nr.strip())).first()
+        found = session.exec(select(PortfolioItem).where(col(PortfolioItem.nr) == nr.strip())).first()
+        return entry(found) if found is not None else None
 
 
-def export_items(engine: Engine) -> list[PortfolioItem]:
+def export_items(engine: Engine) -> list[PortfolioEntry]:
     """Return every item, ordered by Nr."""
     with session_scope(engine) as session:
-        return list(session.exec(select(PortfolioItem).order_by(col(PortfolioItem.nr))))
+        return [entry(i) for i in session.exec(select(PortfolioItem).order_by(col(PortfolioItem.nr)))]
 
 
 def list_items(
     engine: Engine, search: str | None = None, limit: int = 50, offset: int = 0
-) -> list[PortfolioItem]:
+) -> list[PortfolioEntry]:
     """Return one page of items ordered by Nr, those containing every word of `search` when given."""
     return browse(engine, PortfolioQuery(search=search or "", limit=limit, offset=offset), facets=False).items
 
@@ -231,7 +255,7 @@ class PortfolioQuery:
 class PortfolioPage:
     """One page of matching items, how many match in all, and the years there are to choose from."""
 
-    items: list[PortfolioItem]
+    items: list[PortfolioEntry]
     total: int
     years: list[int] = field(default_factory=list)
 
@@ -244,7 +268,7 @@ def browse(engine: Engine, query: PortfolioQuery, *, facets: bool = True) -> Por
     with session_scope(engine) as session:
         conditions = _conditions(session, query)
         total = session.exec(select(sa.func.count()).select_from(PortfolioItem).where(*conditions)).one()
-        items: list[PortfolioItem] = []
+        items: list[PortfolioEntry] = []
         if query.limit > 0:
             statement = (
                 select(PortfolioItem)
@@ -253,7 +277,7 @@ def browse(engine: Engine, query: PortfolioQuery, *, facets: bool = True) -> Por
                 .offset(max(0, query.offset))
                 .limit(query.limit)
             )
-            items = list(session.exec(statement))
+            items = [entry(i) for i in session.exec(statement)]
         years: list[int] = []
         if facets:
             found = session.exec(

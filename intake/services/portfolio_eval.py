@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from intake.db import create_db_engine
+from intake.domain.duplicates import ItemKind
 from intake.domain.process import ProcessDefinition
 from intake.migrate import upgrade
-from intake.models import ItemKind
 from intake.portfolio import parse_rows, read_portfolio
 from intake.services.portfolio import import_rows
 from intake.services.similarity import SimilarityService, glossary_of

@@ -26,6 +26,7 @@ from sqlmodel import Session, col, delete, func, select, update
 
 from intake.db import session_scope
 from intake.domain.audit import AuditAction
+from intake.domain.mail import MailState
 from intake.domain.retention import Action, Event, Record, Rule, Schedule
 from intake.models import (
     AgendaDispatch,
@@ -37,7 +38,6 @@ from intake.models import (
     InboundMail,
     LoginAttempt,
     MailAckCount,
-    MailState,
     RateHit,
     ReminderDigest,
     SentMessage,

@@ -16,8 +16,10 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from intake.domain.duplicates import ItemKind
 from intake.domain.glossary import GlossaryFileError, glossary_path, load_glossary
-from intake.models import IndexRemoval, ItemKind, PortfolioItem, ProcessingState, Submission
+from intake.domain.submission import ProcessingState
+from intake.models import IndexRemoval, PortfolioItem, Submission
 from intake.settings import Settings, SimilaritySettings
 from retrieval import (
     ChromaIndex,

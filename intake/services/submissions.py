@@ -18,17 +18,10 @@ from sqlmodel import Session, col, select
 
 from intake.db import session_scope
 from intake.domain.audit import AuditAction
+from intake.domain.duplicates import Decision, ItemKind
 from intake.domain.language import detect_language
-from intake.domain.submission import Limits, NewSubmission, format_reference, validate
-from intake.models import (
-    Decision,
-    DuplicateCandidate,
-    ItemKind,
-    ProcessingState,
-    ReferenceCounter,
-    Submission,
-    utcnow,
-)
+from intake.domain.submission import Limits, NewSubmission, ProcessingState, format_reference, validate
+from intake.models import DuplicateCandidate, ReferenceCounter, Submission, utcnow
 from intake.services import audit, jobs, personal_data
 from intake.services.judge import DuplicateJudge, judge_candidates
 from intake.services.similarity import (
@@ -378,3 +371,21 @@ def get_by_reference(engine: Engine, reference: str) -> Submission | None:
         return session.exec(
             select(Submission).where(col(Submission.reference) == reference.strip().upper())
         ).first()
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    """Where a submission stands, and nothing of its text or its submitter (the status API's answer)."""
+
+    reference: str
+    received_at: datetime
+    state: ProcessingState
+    step: str
+
+
+def status_of(engine: Engine, reference: str) -> StatusRecord | None:
+    """Return where the submission with `reference` (case-insensitive) stands, or None."""
+    row = get_by_reference(engine, reference)
+    if row is None:
+        return None
+    return StatusRecord(reference=row.reference, received_at=row.received_at, state=row.state, step=row.step)

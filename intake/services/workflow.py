@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select, update
 
 from intake.db import session_scope
 from intake.domain.audit import AuditAction
+from intake.domain.duplicates import Decision, ItemKind
 from intake.domain.process import ProcessDefinition
 from intake.domain.workflow import (
     Blocker,
@@ -33,16 +34,7 @@ from intake.domain.workflow import (
     refuse_unless_allowed,
 )
 from intake.drafting.checklists import ChecklistConfig
-from intake.models import (
-    Decision,
-    Draft,
-    DuplicateCandidate,
-    ItemKind,
-    PortfolioItem,
-    StepChange,
-    Submission,
-    utcnow,
-)
+from intake.models import Draft, DuplicateCandidate, PortfolioItem, StepChange, Submission, utcnow
 from intake.services import audit
 
 __all__ = [

@@ -108,7 +108,7 @@ class SubmissionController(Controller):
         summary="Status of a submission",
     )
     def status(self, reference: FromPath[str], services: Services) -> SubmissionStatus:
-        row = submissions.get_by_reference(services.engine, reference)
+        row = submissions.status_of(services.engine, reference)
         if row is None:
             raise NotFoundException(f"no submission with reference {reference!r}")
         return SubmissionStatus.from_row(row)

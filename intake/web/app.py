@@ -17,15 +17,14 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.template.config import TemplateConfig
-from sqlalchemy.exc import OperationalError
 
-from intake.db import create_db_engine
 from intake.domain.process import load_process
 from intake.domain.retention import load_schedule
 from intake.domain.submission import SubmissionInvalid
-from intake.migrate import ensure_current
+from intake.locale import install
 from intake.services.drafting import drafting_from_settings
 from intake.services.similarity import SimilarityService
+from intake.services.storage import DatabaseUnavailable, close_engine, open_engine
 from intake.settings import Settings
 from intake.web.admin import ApiKeyPages
 from intake.web.api import (
@@ -53,8 +52,7 @@ from intake.web.state import AppServices
 
 def build_services(settings: Settings) -> AppServices:
     """Open the database (creating a fresh schema if empty) and set up similarity search."""
-    engine = create_db_engine(settings)
-    ensure_current(engine)
+    engine = open_engine(settings, ensure_schema=True)
     process = load_process(settings.process_file)
     load_schedule(settings.retention_file)  # a broken retention file stops the start, not a request
     return AppServices(
@@ -77,12 +75,17 @@ def _invalid_submission(_: Request[Any, Any, Any], exc: SubmissionInvalid) -> Re
     )
 
 
-def _database_unavailable(_: Request[Any, Any, Any], exc: OperationalError) -> Response[Any]:
+def _database_unavailable(_: Request[Any, Any, Any], exc: DatabaseUnavailable) -> Response[Any]:
     return Response(
         {"status_code": HTTP_503_SERVICE_UNAVAILABLE, "detail": "The database is unavailable; try again."},
         status_code=HTTP_503_SERVICE_UNAVAILABLE,
         headers={"Retry-After": "10"},
     )
+
+
+def _install_gettext(engine: JinjaTemplateEngine) -> None:
+    """Give the pages gettext functions that follow each render's `lang` (one environment for both)."""
+    install(engine.engine)
 
 
 SCHEMA_ASSETS = "/schema-assets"
@@ -136,14 +139,18 @@ def create_app(
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         exception_handlers={
             SubmissionInvalid: _invalid_submission,
-            OperationalError: _database_unavailable,
+            DatabaseUnavailable: _database_unavailable,
             **access.exception_handlers,
         },
         middleware=access.middleware,
         before_send=[add_security_headers],
         guards=access.guards,
         csrf_config=access.csrf_config,
-        template_config=TemplateConfig(directory=web_dir / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=web_dir / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=_install_gettext,
+        ),
         request_max_body_size=services.settings.intake.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Beredning API",
@@ -182,7 +189,7 @@ def create_app(
             ),
         ),
         on_startup=[background.start],
-        on_shutdown=[background.stop, lambda: services.engine.dispose()],
+        on_shutdown=[background.stop, lambda: close_engine(services.engine)],
         state=State({"services": services}),
     )
 

@@ -21,13 +21,12 @@ from datetime import timedelta
 from typing import Protocol
 
 import anyio.to_thread
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from intake.domain.process import ProcessDefinition
-from intake.services import jobs
+from intake.services import jobs, leases
 from intake.services.drafting import DraftingService, drafting_from_settings
 from intake.services.similarity import SimilarityService, SimilarityUnavailable
+from intake.services.storage import Engine, StorageError
 from intake.settings import Settings
 from intake.web.state import AppServices, LoopStatus
 from retrieval import EmbeddingError
@@ -158,7 +157,7 @@ class JobRunner:
         worker = jobs.Worker(
             services.engine,
             handler,
-            name=f"app:{jobs.worker_name()}",
+            name=f"app:{leases.worker_name()}",
             lease=timedelta(seconds=settings.lease_seconds),
             max_attempts=settings.max_attempts,
         )
@@ -180,7 +179,7 @@ class JobRunner:
                 )
             if not self._stop.is_set():
                 tick()
-        except SQLAlchemyError as exc:
+        except StorageError as exc:
             log.error("job pass failed, database unavailable: %s", type(exc).__name__)
             self.status.failed(exc)
         except Exception as exc:  # one bad item or flow must not end the loop for all the others
@@ -207,7 +206,7 @@ async def drafting_loop(services: AppServices) -> None:
                 if await anyio.to_thread.run_sync(jobs.busy, services.engine):
                     continue  # the triage flows draft these; redrafting waits until they are done
                 done, missed = await anyio.to_thread.run_sync(drafting.redraft_due)
-            except SQLAlchemyError as exc:
+            except StorageError as exc:
                 log.error("drafting pass failed, database unavailable: %s", type(exc).__name__)
                 status.failed(exc)
                 continue

@@ -15,54 +15,8 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from intake.domain.glossary import GlossaryFileError
 from intake.services import glossary
-from intake.web.auth.views import language_template, page_texts, request_actor
+from intake.web.auth.views import language_template, page_language, request_actor
 from intake.web.state import AppServices, Services
-
-SV: dict[str, str] = {
-    "glossary_heading": "Ordlista",
-    "glossary_intro": (
-        "Matchningen använder ordlistan för att se att två texter talar om samma sak med olika ord: "
-        "en idé om ”samma HR- och lönesystem” och initiativet ”Bolagens övergång till Heroma”. "
-        "Varje post har ett namn (term), vad det är (means) och andra sätt att skriva det (also)."
-    ),
-    "glossary_source": "Ordlistan som gäller kommer från",
-    "glossary_col_term": "Term",
-    "glossary_col_means": "Betyder",
-    "glossary_col_also": "Skrivs också",
-    "glossary_none": "Ordlistan är tom.",
-    "glossary_edit": "Ändra ordlistan",
-    "glossary_text": "Ordlistans text (YAML)",
-    "glossary_save": "Spara ordlistan",
-    "glossary_saved": "Ordlistan är sparad. Matchningen använder den från nästa sökning.",
-    "glossary_problem": "Ordlistan sparades inte",
-    "glossary_locked": (
-        "Ordlistan är en fil som driften har pekat ut (BEREDNING_GLOSSARY_FILE). Ändra den filen; "
-        "här kan den bara läsas."
-    ),
-}
-EN: dict[str, str] = {
-    "glossary_heading": "Glossary",
-    "glossary_intro": (
-        "Matching uses the glossary to see that two texts speak of one thing in different words: an "
-        "idea about “the same HR and payroll system” and the initiative “Bolagens övergång till "
-        "Heroma”. Each entry has a name (term), what it is (means) and other ways of writing it (also)."
-    ),
-    "glossary_source": "The glossary in force comes from",
-    "glossary_col_term": "Term",
-    "glossary_col_means": "Means",
-    "glossary_col_also": "Also written",
-    "glossary_none": "The glossary is empty.",
-    "glossary_edit": "Edit the glossary",
-    "glossary_text": "The glossary's text (YAML)",
-    "glossary_save": "Save the glossary",
-    "glossary_saved": "The glossary is saved. Matching uses it from the next search on.",
-    "glossary_problem": "The glossary was not saved",
-    "glossary_locked": (
-        "The glossary is a file operations configured (BEREDNING_GLOSSARY_FILE). Edit that file; "
-        "here it can only be read."
-    ),
-}
-CATALOGUES = {"sv": SV, "en": EN}
 
 
 def _page(
@@ -74,7 +28,7 @@ def _page(
     saved: bool = False,
     status_code: int = 200,
 ) -> Template:
-    lang, t = page_texts(request, services, CATALOGUES)
+    lang = page_language(request, services.settings.default_language)
     try:
         current = glossary.in_force(services.settings)
         entries, source, raw = current.glossary.terms, current.source, current.text
@@ -82,7 +36,6 @@ def _page(
         source, raw = glossary.source_text(services.settings)
         entries, problem = [], problem or str(exc)
     context = {
-        "t": t,
         "entries": entries,
         "source": source,
         "editable": services.settings.glossary_file is None,

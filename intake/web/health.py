@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
-
-from intake.migrate import current_revision, head_revision
-from intake.models import JobState
+from intake.domain.jobs import JobState
 from intake.services import jobs as job_service
+from intake.services.storage import StorageError, database_state
 from intake.web.schemas import ComponentHealth, HealthOut
 from intake.web.state import AppServices
 from retrieval import IndexUnavailable
@@ -51,22 +48,19 @@ def _loops(services: AppServices) -> ComponentHealth:
 
 def _database(services: AppServices) -> ComponentHealth:
     try:
-        with services.engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-        revision = current_revision(services.engine)
-    except SQLAlchemyError as exc:
+        state = database_state(services.engine)
+    except StorageError as exc:
         return ComponentHealth(ok=False, detail=f"unreachable: {type(exc).__name__}")
-    head = head_revision()
-    if revision != head:
-        return ComponentHealth(ok=False, detail=f"schema at {revision}, code needs {head}")
-    return ComponentHealth(ok=True, detail=f"{services.engine.dialect.name}, schema {revision}")
+    if not state.current:
+        return ComponentHealth(ok=False, detail=f"schema at {state.revision}, code needs {state.head}")
+    return ComponentHealth(ok=True, detail=f"{state.dialect}, schema {state.revision}")
 
 
 def _jobs(services: AppServices) -> ComponentHealth:
     """Failed jobs make the service degraded: their items wait for a human (`beredning jobs list`)."""
     try:
         totals = job_service.counts(services.engine)
-    except SQLAlchemyError as exc:
+    except StorageError as exc:
         return ComponentHealth(ok=False, detail=f"unreadable: {type(exc).__name__}")
     detail = ", ".join(f"{state.value} {n}" for state, n in totals.items() if state != JobState.DONE)
     return ComponentHealth(ok=totals[JobState.FAILED] == 0, detail=detail)

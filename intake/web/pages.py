@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,15 +10,30 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import URLEncodedBody
 from litestar.response import Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_422_UNPROCESSABLE_ENTITY
-from sqlalchemy.exc import SQLAlchemyError
 
 from intake.domain.submission import Channel, FieldProblem, NewSubmission, SubmissionInvalid
+from intake.locale import texts
 from intake.services import follow, submissions
-from intake.web.i18n import pick_language, translator
+from intake.services.storage import StorageError
+from intake.web.i18n import pick_language
 from intake.web.schemas import MatchOut
 from intake.web.state import Services
 
 LANG_COOKIE = "lang"
+
+_NR = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-/.]{0,31}")
+"""What a portfolio Nr looks like (22-04): short, plain characters; anything else is not one."""
+
+
+def mention(about: str | None, lang: str) -> str:
+    """The opening words of an intake text that joins initiative `about`; empty if it is no Nr.
+
+    The form starts with them for `/?about=22-04`, the link on an initiative's page.
+    """
+    nr = (about or "").strip()
+    if not _NR.fullmatch(nr):
+        return ""
+    return texts(lang).gettext("Jag vill ansluta mig till initiativ {nr} i portföljen. ").format(nr=nr)
 
 
 @dataclass
@@ -65,7 +81,7 @@ def _render(
 ) -> Template:
     response = Template(
         template_name=name,
-        context={"page": page, "t": translator(page.lang), "lang": page.lang},
+        context={"page": page, "lang": page.lang},
         status_code=status_code,
         headers=headers,
     )
@@ -83,8 +99,6 @@ class IntakePages(Controller):
     def form(self, request: Request[Any, Any, Any], services: Services) -> Template:
         page = FormPage(lang=_lang(request, services), max_text=services.settings.intake.max_text_chars)
         # --- portfolio ---
-        from intake.web.portfolio.texts import mention  # here: the portfolio package imports this module
-
         page.form.text = mention(request.query_params.get("about"), page.lang)  # `/?about=22-04`
         # --- end portfolio ---
         return _render("form.html", page)
@@ -136,6 +150,6 @@ def _follow_url(services: Services, submission_id: int | None, base: str) -> str
         return None
     try:
         token = follow.issue(services.engine, submission_id, actor="web")
-    except SQLAlchemyError:
+    except StorageError:
         return None
     return follow.follow_url(services.settings, token, base=base)

@@ -18,73 +18,10 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND
 
 from intake.domain.retention import load_schedule
+from intake.locale import N_
 from intake.services import erasure, register
-from intake.web.auth.views import language_template, page_texts, request_actor
+from intake.web.auth.views import language_template, page_language, request_actor
 from intake.web.state import AppServices, Services
-
-SV: dict[str, str] = {
-    "privacy_heading": "Personuppgifter",
-    "privacy_intro": (
-        "Sök fram allt tjänsten har om en person för ett registerutdrag (artikel 15) eller för radering "
-        "(artikel 17). Radering följer gallringsplanen: beslutade ärenden avidentifieras och bevaras, "
-        "resten raderas."
-    ),
-    "privacy_find": "Sök",
-    "privacy_email": "E-postadress",
-    "privacy_name": "Namn",
-    "privacy_reference": "Ärendenummer",
-    "privacy_one_of": "Fyll i ett av fälten.",
-    "privacy_found": "Det här har tjänsten om personen",
-    "privacy_nothing": "Tjänsten har inga uppgifter om personen.",
-    "privacy_submissions": "Inlämnade idéer",
-    "privacy_action_delete": "raderas",
-    "privacy_action_anonymise": "avidentifieras",
-    "privacy_done_delete": "raderad",
-    "privacy_done_anonymise": "avidentifierad och bevarad",
-    "privacy_extract": "Registerutdrag",
-    "privacy_extract_html": "Visa registerutdrag (utskrivbart)",
-    "privacy_extract_json": "Ladda ner som JSON",
-    "privacy_erase_heading": "Radera",
-    "privacy_reason": "Skäl (t.ex. diarienummer för begäran)",
-    "privacy_confirm": "Jag har kontrollerat att begäran gäller den här personen",
-    "privacy_erase": "Radera nu",
-    "privacy_erased": "Raderingen är genomförd och loggad som radering nummer",
-    "privacy_problem": "Det gick inte",
-    "privacy_need_confirm": "Kryssa i rutan och skriv ett skäl innan du raderar.",
-    "privacy_counts": "Vad som gjordes",
-}
-EN: dict[str, str] = {
-    "privacy_heading": "Personal data",
-    "privacy_intro": (
-        "Find everything the service holds about a person, for a register extract (article 15) or for "
-        "erasure (article 17). Erasure follows the retention schedule: decided matters are anonymised and "
-        "kept, the rest is deleted."
-    ),
-    "privacy_find": "Search",
-    "privacy_email": "E-mail address",
-    "privacy_name": "Name",
-    "privacy_reference": "Reference",
-    "privacy_one_of": "Fill in one of the fields.",
-    "privacy_found": "What the service holds about the person",
-    "privacy_nothing": "The service holds nothing about the person.",
-    "privacy_submissions": "Submissions",
-    "privacy_action_delete": "deleted",
-    "privacy_action_anonymise": "anonymised",
-    "privacy_done_delete": "deleted",
-    "privacy_done_anonymise": "anonymised and kept",
-    "privacy_extract": "Register extract",
-    "privacy_extract_html": "Show the register extract (printable)",
-    "privacy_extract_json": "Download as JSON",
-    "privacy_erase_heading": "Erase",
-    "privacy_reason": "Reason (e.g. the request's diary number)",
-    "privacy_confirm": "I have checked that the request concerns this person",
-    "privacy_erase": "Erase now",
-    "privacy_erased": "The erasure is done and recorded as erasure number",
-    "privacy_problem": "That did not work",
-    "privacy_need_confirm": "Tick the box and give a reason before erasing.",
-    "privacy_counts": "What was done",
-}
-CATALOGUES = {"sv": SV, "en": EN}
 
 
 async def _posted(request: Request[Any, Any, Any]) -> tuple[Any, register.Subject | None]:
@@ -102,14 +39,14 @@ async def _posted(request: Request[Any, Any, Any]) -> tuple[Any, register.Subjec
 
 
 def _unnamed(request: Request[Any, Any, Any], services: AppServices) -> Template:
-    return _page(request, services, HTTP_400_BAD_REQUEST, problem="privacy_one_of")
+    return _page(request, services, HTTP_400_BAD_REQUEST, problem=N_("Fyll i ett av fälten."))
 
 
 def _page(
     request: Request[Any, Any, Any], services: AppServices, status_code: int = 200, **context: Any
 ) -> Template:
-    lang, t = page_texts(request, services, CATALOGUES)
-    values = {"t": t, "subject": None, "plan": None, "nothing": False, "done": None, "problem": None}
+    lang = page_language(request, services.settings.default_language)
+    values = {"subject": None, "plan": None, "nothing": False, "done": None, "problem": None}
     return language_template(request, lang, "privacy.html", values | context, status_code=status_code)
 
 
@@ -167,7 +104,11 @@ class PrivacyPages(Controller):
         reason = str(form.get("reason") or "").strip()
         if form.get("confirm") != "yes" or not reason:
             return _page(
-                request, services, HTTP_400_BAD_REQUEST, subject=subject, problem="privacy_need_confirm"
+                request,
+                services,
+                HTTP_400_BAD_REQUEST,
+                subject=subject,
+                problem=N_("Kryssa i rutan och skriv ett skäl innan du raderar."),
             )
         schedule = load_schedule(services.settings.retention_file)
 

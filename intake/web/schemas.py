@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from intake.domain.portfolio import PortfolioEntry
 from intake.domain.submission import EMAIL_CORE
-from intake.models import PortfolioItem, Submission
 from intake.privacy import mask
 from retrieval import Match
+
+if TYPE_CHECKING:
+    from intake.services.submissions import StatusRecord
 
 SUBMISSION_EXAMPLE = {
     "text": "Invånare ska kunna ansöka om parkeringstillstånd digitalt och följa sitt ärende.",
@@ -144,7 +147,7 @@ class SubmissionStatus(BaseModel):
     step: str
 
     @classmethod
-    def from_row(cls, row: Submission) -> SubmissionStatus:
+    def from_row(cls, row: StatusRecord) -> SubmissionStatus:
         """Build the status view of a stored submission."""
         return cls(reference=row.reference, received_at=row.received_at, state=row.state.value, step=row.step)
 
@@ -182,7 +185,7 @@ class PortfolioItemOut(BaseModel):
     description: str | None
 
     @classmethod
-    def from_row(cls, row: PortfolioItem) -> PortfolioItemOut:
+    def from_row(cls, row: PortfolioEntry) -> PortfolioItemOut:
         """Build the public view of a portfolio row."""
         return cls.model_validate(row, from_attributes=True)
 

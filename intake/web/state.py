@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 
 from litestar.di import NamedDependency
-from sqlalchemy.engine import Engine
 
 from intake.domain.process import ProcessDefinition
 from intake.services.drafting import DraftingService
 from intake.services.similarity import SimilarityService
+from intake.services.storage import Engine
 from intake.settings import Settings
 
 

@@ -14,20 +14,14 @@ from sqlmodel import Session
 from intake.agenda import build_agenda, render_html, render_ics, render_markdown
 from intake.agenda.ics import unfold
 from intake.db import create_db_engine
+from intake.domain.drafts import DraftState
+from intake.domain.duplicates import Decision, ItemKind
 from intake.domain.process import load_process
-from intake.domain.submission import Channel
+from intake.domain.submission import Channel, ProcessingState
 from intake.drafting.checklists import load_checklists
 from intake.migrate import upgrade
-from intake.models import (
-    Decision,
-    DraftState,
-    DuplicateCandidate,
-    ItemKind,
-    PortfolioItem,
-    ProcessingState,
-    Submission,
-)
 from intake.models import Draft as DraftRow
+from intake.models import DuplicateCandidate, PortfolioItem, Submission
 from intake.settings import Settings
 from tests.server import cli, free_port
 from tests.smtp_sink import SmtpSink

@@ -11,13 +11,15 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from intake.db import create_db_engine
+from intake.domain.drafts import DraftState
+from intake.domain.duplicates import Decision, ItemKind
 from intake.domain.process import load_process
 from intake.domain.submission import Channel
 from intake.migrate import upgrade
-from intake.models import Decision, DraftState, DuplicateCandidate, ItemKind, Submission, utcnow
 from intake.models import Draft as DraftRow
+from intake.models import DuplicateCandidate, Submission, utcnow
+from intake.services.review_queue import QueueFilter, load_rows, select_queue
 from intake.settings import Settings
-from intake.web.review.queue import QueueFilter, load_rows, select_queue
 
 pytestmark = [pytest.mark.integration, pytest.mark.calendar]
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from litestar.routes import HTTPRoute
 
-from intake.models import Role
+from intake.domain.accounts import Role
 from intake.settings import Settings
 from intake.web.auth.policy import POLICY, PUBLIC, access_for
 from tests.browser import csrf_token, logged_in, login, seed_accounts

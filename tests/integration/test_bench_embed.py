@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from intake.benchmark import SourceText
-from intake.benchmark.embed import LONG_CHARS, long_texts
+from beredning_bench.benchmark import SourceText
+from beredning_bench.benchmark.embed import LONG_CHARS, long_texts
 from intake.cli import main
 
 pytestmark = pytest.mark.integration

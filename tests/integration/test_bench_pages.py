@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, func, select
 
-from intake.benchmark.pages import TEMPLATES, queue_urls, seed
+from beredning_bench.benchmark.pages import TEMPLATES, queue_urls, seed
 from intake.db import create_db_engine
 from intake.domain.process import load_process
 from intake.migrate import ensure_current

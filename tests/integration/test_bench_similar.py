@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlmodel import SQLModel, col
 
-from intake.benchmark import (
+from beredning_bench.benchmark import (
     BenchError,
     BenchInputError,
     EmbeddingCache,
@@ -32,8 +32,8 @@ from intake.benchmark import (
     sign,
     vary,
 )
-from intake.benchmark._build import insert_items, nr_of
-from intake.benchmark._reuse import build_with_vectors, check_in_step, stored_documents
+from beredning_bench.benchmark._build import insert_items, nr_of
+from beredning_bench.benchmark._reuse import build_with_vectors, check_in_step, stored_documents
 from intake.cli import main
 from intake.models import PortfolioItem, utcnow
 from intake.services.similarity import SimilarityService
@@ -407,7 +407,7 @@ def test_variation_is_deterministic_and_keeps_the_sentences() -> None:
 
 def test_variation_does_not_depend_on_the_hash_seed() -> None:
     code = (
-        "from intake.benchmark import SourceText, vary;"
+        "from beredning_bench.benchmark import SourceText, vary;"
         "print(vary(SourceText('Lokalbokning', 'Boka lokaler. Boka utrustning. Avboka.'), 7))"
     )
     outputs = {

@@ -12,10 +12,12 @@ import pytest
 from sqlmodel import Session, col, select
 
 from intake.agenda import find_forum, next_open_meeting
-from intake.agenda.texts import long_date
+from intake.agenda.formats import long_date
 from intake.db import create_db_engine
+from intake.domain.duplicates import Decision
+from intake.domain.jobs import JobState
 from intake.domain.process import load_process
-from intake.models import Decision, DuplicateCandidate, Job, JobState, Submission, utcnow
+from intake.models import DuplicateCandidate, Job, Submission, utcnow
 from intake.settings import Settings
 from tests.agenda_shape import MAX_ITEM_LINES, longest_item
 from tests.server import cli

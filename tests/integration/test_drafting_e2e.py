@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
+from intake.domain.drafts import DraftState
 from intake.drafting.schema import Draft as DraftSchema
-from intake.models import Draft, DraftState, Submission
+from intake.models import Draft, Submission
 from tests.llm import capture_proxy, llama_process
 from tests.server import running_server
 

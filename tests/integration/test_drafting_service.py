@@ -13,12 +13,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from intake.db import create_db_engine
+from intake.domain.drafts import DraftState
 from intake.domain.process import load_process
 from intake.domain.submission import Channel, NewSubmission
 from intake.drafting.checklists import load_checklists
 from intake.drafting.client import DraftInvalid, DraftUnavailable, LlmResult, PromptLike
 from intake.migrate import upgrade
-from intake.models import AuditEvent, Draft, DraftState, Submission
+from intake.models import AuditEvent, Draft, Submission
 from intake.privacy import MaskedText
 from intake.services import ratelimit, submissions
 from intake.services.drafting import DraftingService

@@ -10,9 +10,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from intake.db import create_db_engine
+from intake.domain.duplicates import Decision
 from intake.domain.submission import Channel, NewSubmission
 from intake.migrate import upgrade
-from intake.models import AuditEvent, Decision, DuplicateCandidate, PortfolioItem
+from intake.models import AuditEvent, DuplicateCandidate, PortfolioItem
 from intake.privacy import MaskedText
 from intake.services import submissions
 from intake.services.judge import JudgeCandidate, JudgeError, Judgement, Verdict

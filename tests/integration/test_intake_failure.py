@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 
 from intake.db import create_db_engine
 from intake.domain.process import load_process
-from intake.domain.submission import Channel, NewSubmission
+from intake.domain.submission import Channel, NewSubmission, ProcessingState
 from intake.migrate import upgrade
-from intake.models import AuditEvent, DuplicateCandidate, PortfolioItem, ProcessingState, Submission, utcnow
+from intake.models import AuditEvent, DuplicateCandidate, PortfolioItem, Submission, utcnow
 from intake.services import submissions
 from intake.services.similarity import SimilarityService
 from intake.settings import Settings

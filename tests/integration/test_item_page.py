@@ -19,11 +19,12 @@ import pytest
 from sqlmodel import Session, col, select
 
 from intake.db import create_db_engine
+from intake.domain.drafts import DraftState
 from intake.domain.process import load_process
 from intake.domain.submission import Channel, NewSubmission
 from intake.drafting import load_checklists
 from intake.migrate import ensure_current
-from intake.models import AuditEvent, DraftState, Submission
+from intake.models import AuditEvent, Submission
 from intake.models import Draft as DraftRow
 from intake.services import draft_edits, submissions
 from intake.services.drafting import drafting_from_settings

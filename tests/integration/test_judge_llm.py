@@ -18,11 +18,12 @@ from sqlmodel import Session, select
 
 from flows import triage_steps
 from intake.db import create_db_engine
+from intake.domain.duplicates import Decision
 from intake.domain.process import load_process
 from intake.domain.submission import Channel, NewSubmission
 from intake.drafting.checklists import load_checklists
 from intake.migrate import upgrade
-from intake.models import AuditEvent, Decision, DuplicateCandidate, PortfolioItem
+from intake.models import AuditEvent, DuplicateCandidate, PortfolioItem
 from intake.services import submissions
 from intake.services.drafting import DraftingService, drafter_from_settings
 from intake.services.judge import LlmDuplicateJudge, Verdict

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.benchmark.mail_corpus import synthetic_mails
+from beredning_bench.benchmark.mail_corpus import synthetic_mails
 from tests.dovecot import running_dovecot
 from tests.server import cli
 

@@ -15,7 +15,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from intake.models import Draft, DuplicateCandidate, InboundMail, MailState, Submission
+from intake.domain.mail import MailState
+from intake.models import Draft, DuplicateCandidate, InboundMail, Submission
 from tests.dovecot import Dovecot, running_dovecot
 from tests.server import api_key_headers, cli, running_server
 from tests.smtp_sink import SmtpSink

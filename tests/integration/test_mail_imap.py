@@ -18,11 +18,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from intake.benchmark.mail_corpus import synthetic_mails
+from beredning_bench.benchmark.mail_corpus import synthetic_mails
 from intake.db import create_db_engine
+from intake.domain.mail import MailState
 from intake.mail import ImapMailbox, MailboxError, PollReport, classify, parse_mail, poll
 from intake.migrate import upgrade
-from intake.models import InboundMail, MailState, Submission
+from intake.models import InboundMail, Submission
 from intake.settings import Settings
 from tests.dovecot import Dovecot, running_dovecot
 

@@ -13,12 +13,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from intake.db import create_db_engine
+from intake.domain.mail import MailState
 from intake.domain.submission import Channel, NewSubmission
 from intake.mail import handle, ingest, store
 from intake.mail.pipeline import actor, handle_pending
 from intake.mail.replies import conversation
 from intake.migrate import upgrade
-from intake.models import AuditEvent, DuplicateCandidate, InboundMail, Job, MailState, Submission, utcnow
+from intake.models import AuditEvent, DuplicateCandidate, InboundMail, Job, Submission, utcnow
 from intake.services import submissions
 from intake.services.similarity import submission_document
 from intake.settings import Settings

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from intake.domain.duplicates import Decision, ItemKind
 from intake.domain.process import load_process
 from intake.domain.submission import Channel, NewSubmission
 from intake.drafting.checklists import load_checklists
-from intake.models import AuditEvent, Decision, DuplicateCandidate, ItemKind, StepChange, Submission
+from intake.models import AuditEvent, DuplicateCandidate, StepChange, Submission
 from intake.services import merging, submissions, workflow
 from intake.settings import Settings
 

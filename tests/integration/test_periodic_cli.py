@@ -15,9 +15,10 @@ from sqlmodel import Session, col, select
 
 from intake.agenda import find_forum, next_meeting
 from intake.db import create_db_engine
+from intake.domain.drafts import DraftState
 from intake.domain.process import load_process
-from intake.domain.submission import Channel
-from intake.models import AuditEvent, DraftState, ProcessingState, Submission
+from intake.domain.submission import Channel, ProcessingState
+from intake.models import AuditEvent, Submission
 from intake.models import Draft as DraftRow
 from intake.reminders import local_day
 from intake.settings import Settings

@@ -21,10 +21,10 @@ from sqlmodel import Session, col, select
 from flows.periodic import PeriodicContext, PeriodicRunner
 from intake.db import create_db_engine
 from intake.domain.process import load_process
-from intake.domain.submission import Channel
+from intake.domain.submission import Channel, ProcessingState
 from intake.drafting.checklists import load_checklists
 from intake.migrate import upgrade
-from intake.models import AgendaDispatch, GapQuestion, ProcessingState, ReminderDigest, Submission
+from intake.models import AgendaDispatch, GapQuestion, ReminderDigest, Submission
 from intake.reminders import claims
 from intake.services.drafting import DraftingService
 from intake.services.similarity import SimilarityService

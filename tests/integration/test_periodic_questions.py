@@ -14,11 +14,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.db import create_db_engine
+from intake.domain.drafts import DraftState
 from intake.domain.process import load_process
 from intake.domain.submission import Channel
 from intake.drafting.checklists import load_checklists
 from intake.migrate import upgrade
-from intake.models import AuditEvent, Draft, DraftState, StepChange, Submission
+from intake.models import AuditEvent, Draft, StepChange, Submission
 from intake.reminders import build_digest
 from intake.services import questions, workflow
 from intake.settings import ReminderSettings, Settings

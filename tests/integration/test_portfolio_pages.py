@@ -22,8 +22,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.db import create_db_engine
+from intake.domain.duplicates import Decision, ItemKind
 from intake.domain.submission import Channel
-from intake.models import AuditEvent, Decision, DuplicateCandidate, ItemKind, Submission
+from intake.models import AuditEvent, DuplicateCandidate, Submission
 from intake.settings import Settings
 from tests.browser import csrf_token, logged_in
 from tests.server import app_env, cli, running_server

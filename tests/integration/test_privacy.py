@@ -27,6 +27,8 @@ from sqlmodel import Session, SQLModel, col, select
 from flows import triage_steps
 from flows.triage_steps import TriageServices
 from intake.db import create_db_engine
+from intake.domain.accounts import Role
+from intake.domain.mail import MailState
 from intake.domain.process import load_process
 from intake.domain.retention import ErasureRule, Schedule, load_schedule
 from intake.domain.submission import Channel, NewSubmission
@@ -41,8 +43,6 @@ from intake.models import (
     GapQuestion,
     InboundMail,
     LoginAttempt,
-    MailState,
-    Role,
     StepChange,
     Submission,
 )

@@ -25,22 +25,14 @@ from sqlmodel import Session, SQLModel, col, func, select
 from flows import triage, triage_steps
 from flows.triage_steps import TriageServices
 from intake.db import create_db_engine, session_scope
+from intake.domain.drafts import DraftState
+from intake.domain.jobs import JobState
 from intake.domain.process import load_process
 from intake.domain.submission import Channel, NewSubmission
 from intake.drafting.checklists import load_checklists
 from intake.drafting.client import DraftUnavailable, LlmResult, PromptLike
 from intake.migrate import upgrade
-from intake.models import (
-    AuditEvent,
-    Draft,
-    DraftState,
-    Job,
-    JobState,
-    PortfolioItem,
-    StepChange,
-    Submission,
-    utcnow,
-)
+from intake.models import AuditEvent, Draft, Job, PortfolioItem, StepChange, Submission, utcnow
 from intake.privacy import MaskedText
 from intake.services import jobs, submissions
 from intake.services.drafting import DraftingService

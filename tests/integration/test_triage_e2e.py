@@ -30,7 +30,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from intake.models import Draft, DraftState, Job, JobState, StepChange, Submission
+from intake.domain.drafts import DraftState
+from intake.domain.jobs import JobState
+from intake.models import Draft, Job, StepChange, Submission
 from tests.llm import capture_proxy, fault_server, llama_process
 from tests.pg import pg_engine_url, temporary_schema
 from tests.server import cli, free_port, running_server

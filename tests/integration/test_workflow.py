@@ -9,19 +9,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from intake.domain.drafts import DraftState
+from intake.domain.duplicates import Decision, ItemKind
 from intake.domain.process import load_process
 from intake.domain.submission import Channel, NewSubmission
 from intake.drafting.checklists import load_checklists
-from intake.models import (
-    AuditEvent,
-    Decision,
-    Draft,
-    DraftState,
-    DuplicateCandidate,
-    ItemKind,
-    StepChange,
-    Submission,
-)
+from intake.models import AuditEvent, Draft, DuplicateCandidate, StepChange, Submission
 from intake.services import submissions, workflow
 from intake.settings import Settings
 from tests.server import cli

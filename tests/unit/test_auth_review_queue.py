@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from intake.domain.process import load_process
-from intake.web.review.queue import PAGE_SIZE, QueueFilter, QueueRow, clean_filter, select_queue
+from intake.services.review_queue import PAGE_SIZE, QueueFilter, QueueRow, clean_filter, select_queue
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 PROCESS = load_process()

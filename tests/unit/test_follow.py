@@ -21,7 +21,6 @@ from intake.migrate import upgrade
 from intake.models import AuditEvent, FollowLink
 from intake.services import follow, notify, questions, submissions
 from intake.settings import Settings
-from intake.web.follow import texts
 
 
 @pytest.fixture
@@ -144,8 +143,3 @@ def test_every_step_and_state_says_what_it_means_in_both_languages() -> None:
         about = process.place_about(key)
         assert about is not None and about.sv and about.en, key
     assert process.place_about("no-such-step") is None
-
-
-def test_follow_catalogues_have_the_same_keys() -> None:
-    assert set(texts.SV) == set(texts.EN)
-    assert all(texts.SV[k] and texts.EN[k] for k in texts.SV)

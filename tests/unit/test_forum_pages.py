@@ -1,28 +1,18 @@
-"""The forum pages' pieces without a server: the texts, which meeting is next, which decisions
+"""The forum pages' pieces without a server: which meeting is next, which decisions
 belong to a meeting, and the forum's note taken out of a decision's recorded reason."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 
 from intake.domain.process import load_process
 from intake.domain.workflow import decision_reason
-from intake.models import AgendaDispatch
-from intake.web.forums import texts
-from intake.web.forums.data import RecordedDecision, decision_window, meeting_day
+from intake.services.forum_pages import RecordedDecision, StoredAgenda, decision_window, meeting_day
 from intake.web.forums.pages import decision_label, decision_note, place_label
 
 PROCESS = load_process()
 FORUM = next(f for f in PROCESS.forums if f.key == "losningsforum")  # Tuesdays 09:00-10:30, every 2 weeks
 MEETING = date(2026, 12, 1)
-
-
-def test_both_languages_have_every_text_with_the_same_placeholders() -> None:
-    assert set(texts.SV) == set(texts.EN)
-    for key, swedish in texts.SV.items():
-        assert swedish and texts.EN[key], key
-        assert set(re.findall(r"{\w+}", swedish)) == set(re.findall(r"{\w+}", texts.EN[key])), key
 
 
 def test_the_next_meeting_is_todays_until_it_has_ended() -> None:
@@ -38,7 +28,7 @@ def test_a_meetings_decisions_start_after_the_previous_meeting_or_when_its_agend
     # the day after the previous meeting (17 November), midnight in Stockholm
     assert (start, until) == (datetime(2026, 11, 17, 23, 0, tzinfo=UTC), None)
     built = datetime(2026, 11, 28, 5, 0)  # SQLite gives it back without a zone: UTC
-    stored = AgendaDispatch(forum_key=FORUM.key, meeting_day=MEETING, built_at=built)
+    stored = StoredAgenda(forum_key=FORUM.key, meeting_day=MEETING, built_at=built, html="<p>agenda</p>")
     start, until = decision_window(FORUM, MEETING, stored, past=True)
     assert start == built.replace(tzinfo=UTC)
     assert until == datetime(2026, 12, 1, 23, 0, tzinfo=UTC), "to the end of the meeting day"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from intake.web.review import duplicates_texts
+from intake.locale import install, texts
 from intake.web.review.highlight import Segment, highlight_pair, passage_spans, segments
 
 TEMPLATES = Path(__file__).parents[2] / "intake" / "web" / "templates"
@@ -83,16 +83,11 @@ def test_empty_texts_give_no_segments() -> None:
 def test_the_partial_escapes_submitted_text_and_labels_marks_for_screen_readers(lang: str) -> None:
     hostile = "<script>alert(1)</script> boka skolans lokaler för föreningar på kvällarna & <b>mer</b>"
     left, _ = highlight_pair(hostile, BOOKING_TOO)
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    env = install(Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"])))
     macro = env.from_string(
-        '{% import "review/_marks.html" as marks %}{{ marks.marked(segments, t) }}'
-    ).render(segments=left, t=lambda key: duplicates_texts.CATALOGUES[lang][key])
+        '{% import "review/_marks.html" as marks with context %}{{ marks.marked(segments) }}'
+    ).render(segments=left, lang=lang)
     assert "<script>" not in macro and "&lt;script&gt;" in macro and "&amp;" in macro
     assert "&lt;b&gt;mer&lt;/b&gt;" in macro
-    hidden = duplicates_texts.CATALOGUES[lang]["shared_passage"]
+    hidden = texts(lang)("gemensamt avsnitt: ")
     assert f'<mark class="dup-passage"><span class="visually-hidden">{hidden}</span>boka' in macro
-
-
-def test_the_panel_catalogues_have_the_same_keys_in_both_languages() -> None:
-    assert set(duplicates_texts.SV) == set(duplicates_texts.EN)
-    assert all(duplicates_texts.SV.values()) and all(duplicates_texts.EN.values())

@@ -2,8 +2,9 @@
 
 A package split into private modules keeps them behind its `__init__` (STYLE.md: "a package with
 private modules and an `__init__` that re-exports"); what other packages need, it re-exports or
-moves into a public module. This test reads every module of the four packages with `ast` and
-fails, listing file:line, on an import that reaches past that.
+moves into a public module. This test reads every module of the four packages, and of the
+development tools in `bench/` (`beredning_bench`, which may use only what the service makes
+public), with `ast` and fails, listing file:line, on an import that reaches past that.
 
 Private, and whose, precisely. In a dotted name, the first component that starts with `_` and is
 not a dunder (`__init__`, `__version__`) makes the name private, and the name belongs to the
@@ -18,8 +19,8 @@ A module's *own* package is `p` for `p/m.py` and for `p/__init__.py`. A module m
 private name only when its own package is the owner or a subpackage of it: `p.m`, `p._m2` and
 `p.q.r` may import `p._m`; `p2.m` may not, nor may the package above `p` (it gets only what `p`
 makes public). Relative imports are resolved against the importer's own package first. Imports
-anywhere in a file count, inside functions and under `TYPE_CHECKING` too. Only names in the four
-packages are checked (a library's private modules are its own business), and tests are not
+anywhere in a file count, inside functions and under `TYPE_CHECKING` too. Only names in the
+scanned packages are checked (a library's private modules are its own business), and tests are not
 scanned (a test may exercise a private module).
 """
 
@@ -32,22 +33,34 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("intake", "retrieval", "flows", "prompts")
+SCANNED = ("intake", "retrieval", "flows", "prompts", "beredning_bench")
+BASES = {"beredning_bench": ROOT / "bench"}
+"""The directory a scanned package lies in, when it is not the repository's root."""
+
+
+def _base(top: str) -> Path:
+    return BASES.get(top, ROOT)
 
 
 def _sources() -> list[Path]:
-    return sorted(path for top in SCANNED for path in (ROOT / top).rglob("*.py"))
+    return sorted(path for top in SCANNED for path in (_base(top) / top).rglob("*.py"))
+
+
+def _relative(path: Path) -> Path:
+    """Return `path` relative to the directory its package lies in (`intake/x.py`, `beredning_bench/y.py`)."""
+    top = next(top for top in SCANNED if path.is_relative_to(_base(top) / top))
+    return path.relative_to(_base(top))
 
 
 @cache
 def _packages() -> frozenset[str]:
-    """Every package of the four (a directory holding Python files), as a dotted name."""
-    return frozenset(".".join(path.parent.relative_to(ROOT).parts) for path in _sources())
+    """Every scanned package (a directory holding Python files), as a dotted name."""
+    return frozenset(".".join(_relative(path).parent.parts) for path in _sources())
 
 
 def _module_of(path: Path) -> tuple[str, bool]:
     """Return the dotted name of the module at `path` and whether it is a package's `__init__`."""
-    parts = path.relative_to(ROOT).with_suffix("").parts
+    parts = _relative(path).with_suffix("").parts
     if parts[-1] == "__init__":
         return ".".join(parts[:-1]), True
     return ".".join(parts), False
@@ -83,7 +96,7 @@ def _imported_names(node: ast.Import | ast.ImportFrom, own: str) -> list[str]:
 def private_imports(
     source: str, module: str, *, is_package: bool = False, packages: frozenset[str] | None = None
 ) -> list[tuple[int, str, str, bool]]:
-    """Return (line, name, owner, allowed) of every import of a private name of the four packages.
+    """Return (line, name, owner, allowed) of every import of a private name of the scanned packages.
 
     `module` is the importer's dotted name; `is_package` says it is that package's `__init__`.
     """
@@ -112,6 +125,7 @@ def violations(source: str, module: str, *, is_package: bool = False) -> list[tu
 def test_no_module_imports_another_packages_private_modules_or_names() -> None:
     sources = _sources()
     assert len(sources) > 100, "the scan found too few modules to mean anything"
+    assert any(path.is_relative_to(ROOT / "bench") for path in sources), "bench/ was not scanned"
     broken: list[str] = []
     own_imports = 0
     for path in sources:
@@ -172,16 +186,28 @@ def test_no_module_imports_another_packages_private_modules_or_names() -> None:
             (1, "intake.web.review.item._view", "intake.web.review.item"),
         ),
         (
-            "intake.benchmark._decidim",
+            "beredning_bench.benchmark._decidim",
             False,
             "from retrieval.evaluation._postgres import load_items",
             (1, "retrieval.evaluation._postgres.load_items", "retrieval.evaluation"),
         ),
         (
-            "intake.benchmark._decidim",
+            "beredning_bench.benchmark._decidim",
             False,
             "from retrieval.evaluation import _fit",
             (1, "retrieval.evaluation._fit", "retrieval.evaluation"),
+        ),
+        (
+            "beredning_bench.privacy.synthetic",
+            False,
+            "from intake.privacy._model import Kind",
+            (1, "intake.privacy._model.Kind", "intake.privacy"),
+        ),
+        (
+            "beredning_bench.cli.bench",
+            False,
+            "from intake.cli._context import CliContext",
+            (1, "intake.cli._context.CliContext", "intake.cli"),
         ),
         (
             "intake.web.x",
@@ -218,6 +244,7 @@ def test_the_scan_catches_a_planted_violation(
         ("intake.reminders.x", False, "from intake.agenda import masked_title, view"),
         ("intake.x", False, "from __future__ import annotations\nfrom intake import __version__"),
         ("intake.x", False, "from os import _exit"),
+        ("beredning_bench.privacy.synthetic", False, "from beredning_bench.privacy import _values as v"),
     ],
 )
 def test_the_scan_allows_a_package_its_own_private_names(module: str, is_package: bool, source: str) -> None:

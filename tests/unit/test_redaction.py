@@ -10,10 +10,10 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
+from beredning_bench.privacy.evaluation import evaluate
+from beredning_bench.privacy.synthetic import generate
 from intake.privacy import Kind, MaskedText, Redaction, RedactionNotSealed, Span, mask
 from intake.privacy._idnumbers import luhn_check_digit, luhn_ok
-from intake.privacy.evaluation import evaluate
-from intake.privacy.synthetic import generate
 
 TODAY = date(2026, 6, 1)
 

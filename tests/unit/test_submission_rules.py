@@ -67,7 +67,7 @@ def test_language_detection(text: str, expected: str | None) -> None:
 
 
 def test_bench_percentile_is_nearest_rank() -> None:
-    from intake.cli.bench import percentile
+    from beredning_bench.benchmark import percentile
 
     values = [float(v) for v in range(1, 21)]
     assert percentile(values, 0.5) == 10.0

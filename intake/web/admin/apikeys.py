@@ -15,56 +15,8 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND
 
 from intake.services import apikeys
-from intake.web.auth.views import language_template, page_texts, request_actor
+from intake.web.auth.views import language_template, page_language, request_actor
 from intake.web.state import AppServices, Services
-
-SV: dict[str, str] = {
-    "apikeys_heading": "API-nycklar",
-    "apikeys_intro": (
-        "Andra system använder JSON-API:t med en nyckel. Scopet avgör vad nyckeln får göra: submit "
-        "(skicka in idéer), mail (ladda upp e-post) och read (se matchningar i sin helhet)."
-    ),
-    "apikeys_none": "Inga nycklar ännu.",
-    "apikeys_new_heading": "Ny nyckel",
-    "apikeys_name": "Namn (vilket system använder nyckeln)",
-    "apikeys_scopes": "Scope",
-    "apikeys_add": "Skapa nyckel",
-    "apikeys_created": "Nyckeln är skapad. Kopiera den nu: den visas aldrig igen.",
-    "apikeys_col_prefix": "Prefix",
-    "apikeys_col_name": "Namn",
-    "apikeys_col_scopes": "Scope",
-    "apikeys_col_last": "Senast använd",
-    "apikeys_col_state": "Status",
-    "apikeys_active": "Aktiv",
-    "apikeys_revoked": "Återkallad",
-    "apikeys_revoke": "Återkalla",
-    "apikeys_never": "Aldrig",
-    "apikeys_problem": "Nyckeln kunde inte skapas",
-}
-EN: dict[str, str] = {
-    "apikeys_heading": "API keys",
-    "apikeys_intro": (
-        "Other systems use the JSON API with a key. The scope decides what the key may do: submit "
-        "(send in ideas), mail (upload e-mail) and read (see matches in full)."
-    ),
-    "apikeys_none": "No keys yet.",
-    "apikeys_new_heading": "New key",
-    "apikeys_name": "Name (which system uses the key)",
-    "apikeys_scopes": "Scopes",
-    "apikeys_add": "Create key",
-    "apikeys_created": "The key is created. Copy it now: it is never shown again.",
-    "apikeys_col_prefix": "Prefix",
-    "apikeys_col_name": "Name",
-    "apikeys_col_scopes": "Scopes",
-    "apikeys_col_last": "Last used",
-    "apikeys_col_state": "State",
-    "apikeys_active": "Active",
-    "apikeys_revoked": "Revoked",
-    "apikeys_revoke": "Revoke",
-    "apikeys_never": "Never",
-    "apikeys_problem": "The key could not be created",
-}
-CATALOGUES = {"sv": SV, "en": EN}
 
 
 def _page(
@@ -75,9 +27,9 @@ def _page(
     problem: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    lang, t = page_texts(request, services, CATALOGUES)
+    lang = page_language(request, services.settings.default_language)
     keys = apikeys.listed(services.engine)
-    context = {"t": t, "keys": keys, "scopes": apikeys.SCOPES, "created": created, "problem": problem}
+    context = {"keys": keys, "scopes": apikeys.SCOPES, "created": created, "problem": problem}
     return language_template(request, lang, "admin/apikeys.html", context, status_code=status_code)
 
 

@@ -34,11 +34,11 @@ def access_config(services: AppServices) -> AccessConfig:
     from litestar.config.csrf import CSRFConfig
     from litestar.exceptions import PermissionDeniedException
 
+    from intake.services.app_secrets import csrf_secret
     from intake.web.auth.limits import RateLimited, limit_requests, rate_limited_handler
     from intake.web.auth.middleware import SessionMiddleware
     from intake.web.auth.oidc import OidcPages
     from intake.web.auth.policy import LoginRequired, authorize
-    from intake.web.auth.secret import csrf_secret
     from intake.web.auth.views import LoginPages, forbidden_handler, login_required_handler
 
     settings = services.settings.auth

@@ -15,6 +15,7 @@ from litestar import Request, Response
 from litestar.exceptions import TooManyRequestsException
 from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
 
+from intake.locale import N_
 from intake.services import ratelimit
 from intake.web.auth.middleware import API_PREFIX, api_client
 from intake.web.client import client_network
@@ -90,7 +91,14 @@ def rate_limited_handler(request: Request[Any, Any, Any], exc: RateLimited) -> R
         body = {"status_code": HTTP_429_TOO_MANY_REQUESTS, "detail": exc.detail, "retry_after": exc.seconds}
         return Response(body, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
     services = request.app.state["services"]
-    page = {"heading": "too_many_heading", "text": "too_many_text", "seconds": exc.seconds}
+    page = {
+        "heading": N_("För många försök just nu"),
+        "text": N_(
+            "Vi har tagit emot många förfrågningar från din adress. Vänta {seconds} sekunder och försök "
+            "igen; det du skrev finns kvar om du går tillbaka."
+        ),
+        "seconds": exc.seconds,
+    }
     template = render(request, services, "too_many.html", page, HTTP_429_TOO_MANY_REQUESTS)
     template.headers.update(headers)
     return template

@@ -16,7 +16,7 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
 from intake.services.apikeys import ApiClient, presented_key, verify
-from intake.web.auth.sessions import Principal, load_session
+from intake.services.auth_sessions import Principal, load_session
 from intake.web.client import forwarded_https
 
 if TYPE_CHECKING:

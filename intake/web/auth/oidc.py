@@ -30,20 +30,14 @@ from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST, HTTP_403_FORBIDDEN
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
 
-from intake.db import session_scope
-from intake.domain.audit import AuditAction
-from intake.models import Account, Role, utcnow
-from intake.services import audit
+from intake.domain.accounts import Role
+from intake.locale import N_, texts
+from intake.services import accounts, auth_sessions
+from intake.services.app_secrets import csrf_secret
+from intake.services.auth_sessions import Principal
 from intake.settings import OidcSettings
-from intake.web.auth import sessions
 from intake.web.auth.middleware import cookie_secure, session_cookie_name
-from intake.web.auth.secret import csrf_secret
-from intake.web.auth.sessions import Principal
-from intake.web.auth.texts import translator
 from intake.web.auth.views import (
     LoginPage,
     client_address,
@@ -180,58 +174,6 @@ def role_from_claims(claims: dict[str, Any], settings: OidcSettings) -> Role | N
     return next((r for r in ROLE_ORDER if r in mapped), None)
 
 
-class NotLinked(Exception):
-    """The token's address belongs to a local account that no admin has linked to this subject."""
-
-
-def account_for(engine: Engine, claims: dict[str, Any], role: Role) -> Account:
-    """Find or create the account of the token's subject.
-
-    Only the subject (`iss|sub`) finds an account: an address is a claim the person may be able
-    to change, so a local account with the same address is never taken over by it; an admin links
-    the two (`beredning user link`). The role follows the token for accounts made by OIDC; an
-    account with a password keeps the role an admin gave it.
-
-    Raises:
-        NotLinked: the address belongs to a local account not linked to this subject.
-    """
-    subject = f"{claims['iss']}|{claims['sub']}"
-    email = str(claims.get("email") or claims.get("preferred_username") or "").strip().lower()
-    name = claims.get("name")
-    with session_scope(engine) as session:
-        account = session.exec(select(Account).where(col(Account.oidc_subject) == subject)).first()
-        taken = email and session.exec(select(Account).where(col(Account.email) == email)).first()
-        if account is None and taken:
-            raise NotLinked(email)
-        if account is None:
-            account = Account(email=email or subject[:320], name=name, role=role, oidc_subject=subject)
-            session.add(account)
-            audit.record(
-                session,
-                actor="oidc",
-                action=AuditAction.ACCOUNT_CREATED,
-                entity_kind="account",
-                entity_key=account.email,
-                changes={"role": [None, role.value]},
-            )
-        else:
-            if account.role != role and account.password_hash is None:
-                audit.record(
-                    session,
-                    actor="oidc",
-                    action=AuditAction.ROLE_CHANGED,
-                    entity_kind="account",
-                    entity_key=account.email,
-                    changes={"role": [account.role.value, role.value]},
-                )
-                account.role = role
-            account.name = name or account.name
-        account.last_login_at = utcnow()
-        account.updated_at = utcnow()
-        session.flush()
-        return account
-
-
 def _sign(secret: str, payload: str) -> str:
     return hmac.new(
         hashlib.sha256(("oidc-flow:" + secret).encode()).digest(), payload.encode(), "sha256"
@@ -266,9 +208,11 @@ def _settings(services: AppServices) -> OidcSettings:
     return settings
 
 
-def _refused(request: Request[Any, Any, Any], services: AppServices, key: str, status: int) -> Response[Any]:
-    t = translator(page_language(request, services.settings.default_language))
-    page = LoginPage(error=t(key), oidc=True)
+def _refused(
+    request: Request[Any, Any, Any], services: AppServices, message: str, status: int
+) -> Response[Any]:
+    _ = texts(page_language(request, services.settings.default_language))
+    page = LoginPage(error=_(message), oidc=True)
     return render(request, services, "login.html", page, status)
 
 
@@ -286,7 +230,12 @@ class OidcPages(Controller):
             provider = await anyio.to_thread.run_sync(discover, settings.issuer)
         except OidcFailed as exc:
             log.warning("OIDC sign-in could not start: %s", exc)
-            return _refused(request, services, "oidc_failed", HTTP_400_BAD_REQUEST)
+            return _refused(
+                request,
+                services,
+                N_("Inloggningen hos kommunens konto misslyckades. Försök igen."),
+                HTTP_400_BAD_REQUEST,
+            )
         verifier = secrets.token_urlsafe(48)
         flow = {
             "state": secrets.token_urlsafe(24),
@@ -346,26 +295,53 @@ class OidcPages(Controller):
             )
         except (OidcFailed, KeyError, ValueError) as exc:
             log.warning("OIDC sign-in refused: %s", exc)
-            return _refused(request, services, "oidc_failed", HTTP_400_BAD_REQUEST)
+            return _refused(
+                request,
+                services,
+                N_("Inloggningen hos kommunens konto misslyckades. Försök igen."),
+                HTTP_400_BAD_REQUEST,
+            )
         role = role_from_claims(claims, settings)
         if role is None:
             log.warning("OIDC sign-in of %s refused: no mapped role", claims.get("sub"))
-            return _refused(request, services, "oidc_no_role", HTTP_403_FORBIDDEN)
+            return _refused(
+                request,
+                services,
+                N_("Ditt konto har ingen roll i Beredning. Kontakta DigIT."),
+                HTTP_403_FORBIDDEN,
+            )
         try:
-            account = await anyio.to_thread.run_sync(account_for, services.engine, claims, role)
-        except NotLinked:
+            account = await anyio.to_thread.run_sync(accounts.oidc_account, services.engine, claims, role)
+        except accounts.NotLinked:
             log.warning("OIDC sign-in of %s refused: its address is a local account's", claims.get("sub"))
-            return _refused(request, services, "oidc_not_linked", HTTP_403_FORBIDDEN)
-        except IntegrityError:
-            # the address belongs to an account linked to another subject: a person must look
+            return _refused(
+                request,
+                services,
+                N_(
+                    "Ett lokalt konto har redan din e-postadress. En administratör måste koppla det till "
+                    "ditt kommunkonto innan du kan logga in på det här sättet."
+                ),
+                HTTP_403_FORBIDDEN,
+            )
+        except accounts.LinkedElsewhere:
             log.warning(
                 "OIDC sign-in of %s refused: its address is linked to another subject", claims.get("sub")
             )
-            return _refused(request, services, "oidc_failed", HTTP_403_FORBIDDEN)
-        if account.disabled or account.id is None:
-            return _refused(request, services, "oidc_no_role", HTTP_403_FORBIDDEN)
+            return _refused(
+                request,
+                services,
+                N_("Inloggningen hos kommunens konto misslyckades. Försök igen."),
+                HTTP_403_FORBIDDEN,
+            )
+        if account.disabled:
+            return _refused(
+                request,
+                services,
+                N_("Ditt konto har ingen roll i Beredning. Kontakta DigIT."),
+                HTTP_403_FORBIDDEN,
+            )
         token = await anyio.to_thread.run_sync(
-            sessions.create_session,
+            auth_sessions.create_session,
             services.engine,
             account.id,
             client_address(request),

@@ -13,9 +13,9 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from intake.models import Role
+from intake.domain.accounts import Role
+from intake.services.auth_sessions import Principal
 from intake.web.auth.middleware import api_client, api_key_refused
-from intake.web.auth.sessions import Principal
 
 PUBLIC: Final = frozenset({"*"})
 """Anyone, not logged in included."""

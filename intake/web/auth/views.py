@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -20,11 +19,11 @@ from litestar.status_codes import (
     HTTP_429_TOO_MANY_REQUESTS,
 )
 
-from intake.web.auth import accounts, sessions
+from intake.locale import N_, Texts, texts
+from intake.services import accounts, auth_sessions
+from intake.services.auth_sessions import Principal
 from intake.web.auth.middleware import API_PREFIX, cookie_secure, session_cookie_name
 from intake.web.auth.policy import STAFF, LoginRequired, access_for, allowed
-from intake.web.auth.sessions import Principal
-from intake.web.auth.texts import translator
 from intake.web.client import client_ip
 from intake.web.i18n import pick_language
 from intake.web.pages import LANG_COOKIE
@@ -56,12 +55,10 @@ def page_language(request: Request[Any, Any, Any], default: str) -> str:
     return pick_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE), default)
 
 
-def page_texts(
-    request: Request[Any, Any, Any], services: AppServices, *catalogues: dict[str, dict[str, str]]
-) -> tuple[str, Callable[[str], str]]:
-    """The page's language and its texts in it: `catalogues` first, then the shared ones."""
+def page_texts(request: Request[Any, Any, Any], services: AppServices) -> tuple[str, Texts]:
+    """The page's language and its texts (`_("Skicka")`) in it."""
     lang = page_language(request, services.settings.default_language)
-    return lang, translator(lang, *catalogues)
+    return lang, texts(lang)
 
 
 def safe_next(value: str | None) -> str | None:
@@ -92,12 +89,12 @@ def render(
     request: Request[Any, Any, Any], services: AppServices, name: str, page: Any, status_code: int = 200
 ) -> Template:
     """Render one of the access pages in the visitor's language."""
-    lang, t = page_texts(request, services)
+    lang = page_language(request, services.settings.default_language)
     return language_template(
         request,
         lang,
         name,
-        {"page": page, "t": t, "user": request.scope.get("user")},
+        {"page": page, "user": request.scope.get("user")},
         status_code=status_code,
     )
 
@@ -182,9 +179,9 @@ class LoginPages(Controller):
     def login_form(self, request: Request[Any, Any, Any], services: Services) -> Template:
         notice = None
         if request.query_params.get("out"):
-            notice = "logged_out"
+            notice = N_("Du är utloggad.")
         elif request.query_params.get("expired") or request.scope.get("state", {}).get("session_ended"):
-            notice = "session_ended"
+            notice = N_("Din inloggning har gått ut. Logga in igen.")
         page = LoginPage(
             next=safe_next(request.query_params.get("next")) or "",
             notice=notice,
@@ -201,9 +198,9 @@ class LoginPages(Controller):
             email=data.email.strip(), next=safe_next(data.next) or "", oidc=settings.oidc.issuer is not None
         )
         lang = page_language(request, services.settings.default_language)
-        t = translator(lang)
+        _ = texts(lang)
         if not data.email.strip() or not data.password:
-            page.error = t("login_missing")
+            page.error = _("Fyll i både e-postadress och lösenord.")
             return render(request, services, "login.html", page, HTTP_400_BAD_REQUEST)
         result = await anyio.to_thread.run_sync(
             accounts.authenticate,
@@ -215,20 +212,22 @@ class LoginPages(Controller):
         )
         if result.held_seconds:
             minutes = max(1, -(-result.held_seconds // 60))
-            page.error = t("login_held").format(minutes=minutes)
+            page.error = _("För många misslyckade inloggningar. Försök igen om {minutes} minuter.").format(
+                minutes=minutes
+            )
             held = render(request, services, "login.html", page, HTTP_429_TOO_MANY_REQUESTS)
             held.headers["Retry-After"] = str(result.held_seconds)
             return held
         if result.account is None or result.account.id is None:
-            page.error = t("login_wrong")
+            page.error = _("Fel e-postadress eller lösenord.")
             return render(request, services, "login.html", page, HTTP_401_UNAUTHORIZED)
         account = result.account
         old = request.cookies.get(session_cookie_name(request.scope, services.settings))
         assert account.id is not None
         token = await anyio.to_thread.run_sync(
-            sessions.create_session, services.engine, account.id, client_address(request), old
+            auth_sessions.create_session, services.engine, account.id, client_address(request), old
         )
-        await anyio.to_thread.run_sync(sessions.purge_expired, services.engine, settings)
+        await anyio.to_thread.run_sync(auth_sessions.purge_expired, services.engine, settings)
         principal = Principal(
             account_id=account.id, email=account.email, name=account.name, role=account.role
         )
@@ -240,7 +239,7 @@ class LoginPages(Controller):
     async def logout(self, request: Request[Any, Any, Any], services: Services) -> Response[Any]:
         token = request.cookies.get(session_cookie_name(request.scope, services.settings))
         if token:
-            await anyio.to_thread.run_sync(sessions.end_session, services.engine, token)
+            await anyio.to_thread.run_sync(auth_sessions.end_session, services.engine, token)
         response: Response[Any] = Redirect("/login?out=1", status_code=HTTP_303_SEE_OTHER)
         clear_session_cookie(response, request, services)
         return response
@@ -277,7 +276,9 @@ def forbidden_handler(request: Request[Any, Any, Any], exc: PermissionDeniedExce
         )
     services = _services(request)
     page = {
-        "heading": "csrf_heading" if csrf else "forbidden_heading",
-        "text": "csrf_text" if csrf else "forbidden_text",
+        "heading": N_("Formuläret har gått ut") if csrf else N_("Du har inte behörighet"),
+        "text": N_("Ladda om sidan och skicka formuläret igen.")
+        if csrf
+        else N_("Din roll ger inte tillgång till den här sidan."),
     }
     return render(request, services, "forbidden.html", page, HTTP_403_FORBIDDEN)

@@ -18,11 +18,9 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_404_NOT_FOUND
 
 from intake.services import follow
+from intake.services.auth_sessions import Principal
 from intake.web.auth.policy import LOGGED_IN, require_role
-from intake.web.auth.sessions import Principal
-from intake.web.auth.texts import translator
 from intake.web.auth.views import language_template, page_language
-from intake.web.follow import texts
 from intake.web.follow.pages import PRIVATE_HEADERS, place_name, short_day
 from intake.web.state import Services
 
@@ -70,7 +68,6 @@ class MinePages(Controller):
                 "rows": rows,
                 "email": principal.email,
                 "limit": follow.MINE_LIMIT,
-                "t": translator(lang, texts.CATALOGUES),
             },
             headers=PRIVATE_HEADERS,
         )
@@ -88,7 +85,7 @@ class MinePages(Controller):
             lang = page_language(request, services.settings.default_language)
             return Template(
                 template_name="follow/not_found.html",
-                context={"page": None, "t": translator(lang, texts.CATALOGUES), "lang": lang},
+                context={"page": None, "lang": lang},
                 status_code=HTTP_404_NOT_FOUND,
                 headers=PRIVATE_HEADERS,
             )

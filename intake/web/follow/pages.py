@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
@@ -28,12 +28,16 @@ from litestar.status_codes import (
 )
 
 from intake.domain.process import ProcessDefinition
-from intake.models import Submission
+from intake.locale import N_, texts
 from intake.services import follow, questions
-from intake.web.auth.texts import translator
 from intake.web.auth.views import language_template, page_language
-from intake.web.follow import texts
 from intake.web.state import AppServices, Services
+
+ANSWER_PROBLEMS: Final[dict[str, str]] = {
+    "empty": N_("Skriv ett svar innan du skickar."),
+    "long": N_("Svaret är för långt: högst {n} tecken."),
+}
+"""What the page says about each problem `follow.answer_problem` finds in an answer."""
 
 PRIVATE_HEADERS = {
     "Referrer-Policy": "no-referrer",
@@ -101,18 +105,17 @@ def place_name(process: ProcessDefinition, key: str, lang: str) -> str:
 
 
 def build_page(
-    services: AppServices, submission: Submission, token: str, lang: str, **extra: Any
+    services: AppServices, submission: follow.FollowedSubmission, token: str, lang: str, **extra: Any
 ) -> FollowPage:
     """Read the submission's status and shape it for the page (in a worker thread: blocking)."""
-    assert submission.id is not None
     process = services.process
     found = follow.status(services.engine, submission.id)
-    t = translator(lang, texts.CATALOGUES)
+    _ = texts(lang)
     about = process.place_about(submission.step)
-    history = [(short_day(submission.received_at, process), t("follow_history_received"))] + [
+    history = [(short_day(submission.received_at, process), _("Förslaget kom in"))] + [
         (
             short_day(c.at, process),
-            t("follow_history_moved").format(place=place_name(process, c.to_step, lang)),
+            _("Flyttat till: {place}").format(place=place_name(process, c.to_step, lang)),
         )
         for c in found.history
     ]
@@ -147,7 +150,7 @@ def _render(request: Request[Any, Any, Any], lang: str, name: str, page: Any, st
         request,
         lang,
         name,
-        {"page": page, "t": translator(lang, texts.CATALOGUES)},
+        {"page": page},
         status_code=status_code,
         headers=PRIVATE_HEADERS,
     )
@@ -198,7 +201,7 @@ class FollowPages(Controller):
         submission = await anyio.to_thread.run_sync(follow.resolve, services.engine, token)
         if submission is None:
             return _not_found(request, lang)
-        t = translator(lang, texts.CATALOGUES)
+        _ = texts(lang)
         problem = follow.answer_problem(data.answer)
         if problem is None:
             try:
@@ -210,7 +213,13 @@ class FollowPages(Controller):
             except questions.QuestionError:
                 # answered in another tab, or a gap that is not this submission's open question
                 page = await anyio.to_thread.run_sync(
-                    lambda: build_page(services, submission, token, lang, notice=t("follow_error_closed"))
+                    lambda: build_page(
+                        services,
+                        submission,
+                        token,
+                        lang,
+                        notice=_("Frågan är redan besvarad eller stängd. Sidan visar hur det ser ut nu."),
+                    )
                 )
                 return _render(request, lang, "follow/status.html", page, HTTP_409_CONFLICT)
             return Redirect(
@@ -218,13 +227,13 @@ class FollowPages(Controller):
                 status_code=HTTP_303_SEE_OTHER,
                 headers=PRIVATE_HEADERS,
             )
-        message = t("follow_error_" + problem).format(n=questions.MAX_TEXT)
+        message = _(ANSWER_PROBLEMS[problem]).format(n=questions.MAX_TEXT)
         page = await anyio.to_thread.run_sync(lambda: build_page(services, submission, token, lang))
         for view in page.open_questions:
             if view.gap == data.gap:
                 view.answer, view.error = data.answer, message
                 page.errors.append((view.field_id, message))
         if not page.errors:  # the gap is not an open question here: nothing to keep the text in
-            page.notice = t("follow_error_closed")
+            page.notice = _("Frågan är redan besvarad eller stängd. Sidan visar hur det ser ut nu.")
             return _render(request, lang, "follow/status.html", page, HTTP_409_CONFLICT)
         return _render(request, lang, "follow/status.html", page, HTTP_422_UNPROCESSABLE_ENTITY)

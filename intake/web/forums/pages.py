@@ -20,22 +20,22 @@ from litestar.status_codes import (
 )
 
 from intake.agenda import Agenda, UnknownForum, build_agenda, find_forum
-from intake.agenda import texts as agenda_texts
+from intake.agenda import formats as agenda_formats
 from intake.agenda import view as agenda_view
 from intake.agenda.pdf import render_pdf
+from intake.domain.accounts import Role
 from intake.domain.process import Forum, ProcessDefinition
 from intake.domain.workflow import decision_reason
 from intake.drafting.checklists import ChecklistConfig, load_checklists
-from intake.models import AgendaDispatch, Role
+from intake.locale import Texts, texts
 from intake.reminders.digest import local_day
+from intake.services import forum_pages as forum_data
 from intake.services import workflow
+from intake.services.accounts import forums_of
+from intake.services.auth_sessions import Principal
 from intake.services.similarity import glossary_for_reasons
-from intake.web.auth.accounts import forums_of
 from intake.web.auth.policy import FORUM_AND_STAFF, STAFF, require_role
-from intake.web.auth.sessions import Principal
 from intake.web.auth.views import language_template, page_language, page_texts
-from intake.web.forums import data as forum_data
-from intake.web.forums import texts
 from intake.web.state import AppServices, Services
 
 NOTE_MAX = 2000
@@ -68,7 +68,7 @@ class AgendaPage:
     day: date
     agenda: Agenda | None
     """The live agenda of the next meeting; None when a stored past agenda is shown."""
-    stored: AgendaDispatch | None
+    stored: forum_data.StoredAgenda | None
     decided: list[forum_data.RecordedDecision]
     decisions: list[tuple[str, str]]
     """(key, name) of the decisions the forum can make, in the page's language."""
@@ -120,27 +120,34 @@ class ForumPages(Controller):
         found = await _forum(request, services, forum, principal)
         if isinstance(found, Template):
             return found
-        lang, t = page_texts(request, services, texts.CATALOGUES)
+        lang, _ = page_texts(request, services)
         next_day = _next_meeting(services, found)
         wanted = next_day
         if day:
             try:
                 wanted = date.fromisoformat(day)
             except ValueError:
-                return _error(request, services, t("bad_day"), HTTP_400_BAD_REQUEST)
+                return _error(
+                    request,
+                    services,
+                    _("Datumet ska skrivas ÅÅÅÅ-MM-DD, till exempel 2026-12-01."),
+                    HTTP_400_BAD_REQUEST,
+                )
         if wanted != next_day:
             stored = await anyio.to_thread.run_sync(
                 forum_data.stored_agenda, services.engine, found.key, wanted
             )
             if stored is None:
-                message = t("stored_missing").format(forum=found.name.get(lang), day=wanted.isoformat())
+                message = _("Ingen sparad dagordning för {forum} den {day}.").format(
+                    forum=found.name.get(lang), day=wanted.isoformat()
+                )
                 return _error(request, services, message, HTTP_404_NOT_FOUND)
             page = await anyio.to_thread.run_sync(_stored_page, services, found, stored, lang)
             return _render(request, services, "forums/agenda.html", {"page": page})
         page = await anyio.to_thread.run_sync(_live_page, services, found, next_day, lang, principal)
         decided = request.query_params.get("decided")
         if decided:
-            page.notice = _notice(services.process, page, decided, lang, t)
+            page.notice = _notice(services.process, page, decided, lang, _)
         return _render(request, services, "forums/agenda.html", {"page": page})
 
     @get("/{forum:str}/agenda.pdf")
@@ -159,7 +166,7 @@ class ForumPages(Controller):
             return render_pdf(agenda, lang, decisions=names)
 
         pdf = await anyio.to_thread.run_sync(build)
-        name = f"{agenda_texts.text('agenda', lang).lower()}-{found.key}-{day.isoformat()}.pdf"
+        name = f"{texts(lang).gettext('Dagordning').lower()}-{found.key}-{day.isoformat()}.pdf"
         return Response(
             content=pdf,
             media_type="application/pdf",
@@ -186,13 +193,15 @@ class ForumPages(Controller):
         found = await _forum(request, services, forum, principal)
         if isinstance(found, Template):
             return found
-        _lang, t = page_texts(request, services, texts.CATALOGUES)
+        _lang, _ = page_texts(request, services)
         reference = reference.strip().upper()
         day = _next_meeting(services, found)
         agenda = await anyio.to_thread.run_sync(_build, services, found, day)
         item = next((i for i in agenda.items if i.reference == reference), None)
         if item is None:
-            message = t("not_on_agenda").format(reference=reference, forum=found.name.get(_lang))
+            message = _("{reference} står inte på nästa dagordning för {forum}.").format(
+                reference=reference, forum=found.name.get(_lang)
+            )
             return _error(request, services, message, HTTP_404_NOT_FOUND)
         staff = principal is not None and principal.role in STAFF
         return _render(
@@ -215,7 +224,7 @@ class ForumPages(Controller):
         found = await _forum(request, services, forum, principal)
         if isinstance(found, Template):
             return found
-        lang, t = page_texts(request, services, texts.CATALOGUES)
+        lang, _ = page_texts(request, services)
         form = DecisionForm(
             decision=data.decision.strip(),
             note=data.note.strip()[:NOTE_MAX],
@@ -224,13 +233,16 @@ class ForumPages(Controller):
         reference = reference.strip().upper()
         status = HTTP_409_CONFLICT
         if not form.decision:
-            reasons, status = [t("no_decision")], HTTP_400_BAD_REQUEST
+            reasons, status = [_("Välj ett beslut.")], HTTP_400_BAD_REQUEST
         else:
             try:
                 await anyio.to_thread.run_sync(_record, services, found, reference, form, principal)
             except workflow.SubmissionNotFound:
                 return _error(
-                    request, services, t("unknown_item").format(reference=reference), HTTP_404_NOT_FOUND
+                    request,
+                    services,
+                    _("Det finns inget ärende med referensen {reference}.").format(reference=reference),
+                    HTTP_404_NOT_FOUND,
                 )
             except workflow.TransitionRefused as refused:
                 reasons = [b.en if lang == "en" else b.sv for b in refused.blockers]
@@ -289,7 +301,9 @@ def _live_page(
     return page
 
 
-def _stored_page(services: AppServices, forum: Forum, stored: AgendaDispatch, lang: str) -> AgendaPage:
+def _stored_page(
+    services: AppServices, forum: Forum, stored: forum_data.StoredAgenda, lang: str
+) -> AgendaPage:
     start, until = forum_data.decision_window(forum, stored.meeting_day, stored, past=True)
     return AgendaPage(
         forum=forum,
@@ -354,21 +368,23 @@ async def _forum(
     try:
         forum = find_forum(services.process, key)
     except UnknownForum as exc:
-        _lang, t = page_texts(request, services, texts.CATALOGUES)
+        _lang, _ = page_texts(request, services)
         known = [k for k in exc.known if seats is None or k in seats]  # only the forums theirs to see
-        message = t("unknown_forum").format(key=key, known=", ".join(known) or "-")
+        message = _("Det finns inget forum med nyckeln {key}. Kända forum: {known}.").format(
+            key=key, known=", ".join(known) or "-"
+        )
         return _error(request, services, message, HTTP_404_NOT_FOUND)
     if seats is not None and forum.key not in seats:
         raise PermissionDeniedException("you have no seat in this forum")
     return forum
 
 
-def _notice(process: ProcessDefinition, page: AgendaPage, reference: str, lang: str, t: Any) -> str | None:
+def _notice(process: ProcessDefinition, page: AgendaPage, reference: str, lang: str, _: Texts) -> str | None:
     """The confirmation after a decision, from the decision as recorded (None if there is none)."""
     latest = next((d for d in reversed(page.decided) if d.reference == reference.upper()), None)
     if latest is None:
         return None
-    return str(t("decided_notice")).format(
+    return (_("Beslutet {decision} för {reference} är registrerat. Ärendet är nu i {step}.")).format(
         decision=decision_label(process, latest.decision, lang),
         reference=latest.reference,
         step=place_label(process, latest.to_step, lang),
@@ -407,7 +423,7 @@ def _render(
     context: dict[str, Any],
     status_code: int = 200,
 ) -> Template:
-    lang, t = page_texts(request, services, texts.CATALOGUES)
+    lang = page_language(request, services.settings.default_language)
     process = services.process
     return language_template(
         request,
@@ -415,10 +431,8 @@ def _render(
         name,
         {
             **context,
-            "t": t,
-            "at": lambda key: agenda_texts.text(key, lang),
             "view": agenda_view,
-            "long_date": lambda day: agenda_texts.long_date(day, lang),
+            "long_date": lambda day: agenda_formats.long_date(day, lang),
             "local": lambda moment: moment.astimezone(agenda_view.DEFAULT_ZONE).strftime("%Y-%m-%d %H:%M"),
             "decision_label": lambda key: decision_label(process, key, lang),
             "place_label": lambda key: place_label(process, key, lang),

@@ -33,19 +33,19 @@ from litestar.status_codes import (
     HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
-from sqlalchemy.exc import IntegrityError
 
 from intake.domain.process import ProcessDefinition
+from intake.locale import N_
 from intake.portfolio import write_csv, write_xlsx
 from intake.services import portfolio as service
 from intake.services import portfolio_upload as upload_service
+from intake.services.auth_sessions import Principal
+from intake.services.review_queue import active_places
 from intake.services.similarity import SimilarityUnavailable
+from intake.services.storage import StorageConflict
 from intake.web.auth.policy import STAFF, allowed, require_role
-from intake.web.auth.sessions import Principal
-from intake.web.auth.views import language_template, page_language, page_texts
-from intake.web.portfolio import texts
+from intake.web.auth.views import language_template, page_language
 from intake.web.portfolio.view import ItemView, ListPage, UploadError, item_url, item_view
-from intake.web.review.queue import active_places
 from intake.web.state import AppServices, Services
 from retrieval import EmbeddingError, IndexUnavailable
 
@@ -67,6 +67,20 @@ _REFUSED_STATUS = {
     "unreadable": HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
+_UPLOAD_TEXTS: dict[str, str] = {
+    "heading": N_("Ladda upp en fil"),
+    "error_heading": N_("Filen kunde inte importeras"),
+    "missing": N_("Välj en fil att importera."),
+    "type": N_("Filen är varken CSV eller Excel (.xlsx). Spara den i något av de formaten och försök igen."),
+    "empty": N_("Filen är tom eller har inga rader med initiativ."),
+    "unreadable": N_("Filen gick inte att läsa som en portfölj. Inget har sparats."),
+    "too_large": N_("Filen är för stor. Den får vara högst {size} MB."),
+    "bad_form": N_("Formuläret kunde inte läsas. Ladda om sidan och försök igen."),
+    "detail": N_("Detaljer"),
+    "conflict": N_("Någon annan ändrade portföljen samtidigt, så inget har sparats. Försök igen."),
+}
+"""What the import page says about each refused upload."""
+
 
 def _render(
     request: Request[Any, Any, Any],
@@ -77,13 +91,12 @@ def _render(
     **kwargs: Any,
 ) -> Template:
     """Render a portfolio template in the visitor's language."""
-    lang, t = page_texts(request, services, texts.CATALOGUES)
+    lang = page_language(request, services.settings.default_language)
     return language_template(
         request,
         lang,
         name,
         {
-            "t": t,
             "staff": allowed(STAFF, request.scope.get("user")),
             "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
             "item_url": item_url,
@@ -117,7 +130,7 @@ def _too_large(request: Request[Any, Any, Any], _exc: RequestEntityTooLarge) -> 
     """A file over `MAX_UPLOAD_BYTES`: the import page with the reason, not a bare 413."""
     services: AppServices = request.app.state["services"]
     return _upload_error(
-        request, services, UploadError("upload_too_large"), HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        request, services, UploadError(_UPLOAD_TEXTS["too_large"]), HTTP_413_REQUEST_ENTITY_TOO_LARGE
     )
 
 
@@ -236,7 +249,10 @@ class PortfolioPages(Controller):
     ) -> Response[Any]:
         require_role(request.scope.get("user"), STAFF)
         if fmt not in MEDIA_TYPES:
-            page = {"heading": "bad_format_heading", "text": "bad_format_text"}
+            page = {
+                "heading": N_("Okänt format"),
+                "text": N_("Portföljen kan laddas ned som CSV eller Excel (format=csv eller format=xlsx)."),
+            }
             return _render(request, services, "portfolio/error.html", {"page": page}, HTTP_400_BAD_REQUEST)
         data = await anyio.to_thread.run_sync(_export_bytes, services, fmt)
         today = datetime.now(ZoneInfo(services.process.timezone)).date().isoformat()
@@ -267,11 +283,15 @@ class PortfolioPages(Controller):
         try:
             form = await request.form()
         except ClientException:
-            return _upload_error(request, services, UploadError("upload_bad_form"), HTTP_400_BAD_REQUEST)
+            return _upload_error(
+                request, services, UploadError(_UPLOAD_TEXTS["bad_form"]), HTTP_400_BAD_REQUEST
+            )
         upload = form.get("file")
         dry_run = form.get("dry_run") in ("1", "on", "true")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            return _upload_error(request, services, UploadError("upload_missing"), HTTP_400_BAD_REQUEST)
+            return _upload_error(
+                request, services, UploadError(_UPLOAD_TEXTS["missing"]), HTTP_400_BAD_REQUEST
+            )
         data = await upload.read()
         run = partial(
             upload_service.import_upload,
@@ -285,13 +305,13 @@ class PortfolioPages(Controller):
         try:
             outcome = await anyio.to_thread.run_sync(run)
         except upload_service.UploadRefused as exc:
-            error = UploadError(f"upload_{exc.kind}", detail=exc.detail)
+            error = UploadError(_UPLOAD_TEXTS[exc.kind], detail=exc.detail)
             return _upload_error(
                 request, services, error, _REFUSED_STATUS.get(exc.kind, HTTP_400_BAD_REQUEST)
             )
-        except IntegrityError:
+        except StorageConflict:
             # another import added the same Nr meanwhile; the transaction rolled back whole
-            return _upload_error(request, services, UploadError("upload_conflict"), HTTP_409_CONFLICT)
+            return _upload_error(request, services, UploadError(_UPLOAD_TEXTS["conflict"]), HTTP_409_CONFLICT)
         report = outcome.report
         changed = not report.dry_run and (report.created or report.updated)
         return _render(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
-from intake.models import PortfolioItem
+from intake.domain.portfolio import PortfolioEntry
 from intake.services.portfolio import PortfolioPage, PortfolioQuery, two_percent_funded
 
 
@@ -55,7 +55,7 @@ class ListPage:
         """The number of the last item shown."""
         return self.chosen.offset + len(self.found.items)
 
-    def cost(self, item: PortfolioItem) -> str:
+    def cost(self, item: PortfolioEntry) -> str:
         """The cost cell: the amount, or the text as written when it is no amount."""
         return money(item.cost_sek, self.lang) or item.cost_text or "–"
 
@@ -96,7 +96,7 @@ class ItemView:
 
 
 def item_view(
-    item: PortfolioItem, lang: str, focus_names: dict[str, str], step_names: dict[str, str]
+    item: PortfolioEntry, lang: str, focus_names: dict[str, str], step_names: dict[str, str]
 ) -> ItemView:
     """Format `item` for its page; an amount that could not be read shows as it was written."""
     return ItemView(
@@ -119,7 +119,7 @@ def item_view(
 
 @dataclass(frozen=True)
 class UploadError:
-    """Why an uploaded file was refused: a text key, and the reader's own words when it has some."""
+    """Why an uploaded file was refused: a text (msgid), and the reader's own words when it has some."""
 
-    key: str
+    message: str
     detail: str | None = None

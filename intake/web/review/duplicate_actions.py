@@ -23,16 +23,15 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
 )
 
+from intake.domain.duplicates import Decision
 from intake.domain.workflow import TransitionRefused
 from intake.drafting.checklists import load_checklists
-from intake.models import Decision
+from intake.locale import Texts
 from intake.services import merging
+from intake.services.auth_sessions import Principal
 from intake.services.workflow import SubmissionNotFound
 from intake.web.auth.policy import STAFF, require_role
-from intake.web.auth.sessions import Principal
-from intake.web.auth.texts import translator
 from intake.web.auth.views import page_texts
-from intake.web.review import duplicates_texts
 from intake.web.review.duplicates import ACTIONS, item_url, load_panel
 from intake.web.state import AppServices, Services
 
@@ -83,15 +82,17 @@ class DuplicateActions(Controller):
     ) -> Response[Any]:
         """Confirm, dismiss, link or merge the candidate `key` of the item."""
         actor = _actor(request)
-        lang, t = page_texts(request, services, duplicates_texts.CATALOGUES)
+        lang, _ = page_texts(request, services)
         action, note = data.action.strip(), data.note.strip() or None
         try:
             if action not in ACTIONS:
-                raise Refused(HTTP_400_BAD_REQUEST, t("error_unknown_action"))
+                raise Refused(
+                    HTTP_400_BAD_REQUEST, _("Okänd åtgärd. Välj bekräfta, avfärda, länka eller slå ihop.")
+                )
             if note is not None and len(note) > NOTE_MAX:
-                raise Refused(HTTP_400_BAD_REQUEST, t("error_note_too_long"))
+                raise Refused(HTTP_400_BAD_REQUEST, _("Anteckningen är för lång (högst 2000 tecken)."))
             work = partial(_act, services, reference, key, action, actor, note)
-            await anyio.to_thread.run_sync(_refusing(work, lang, t))
+            await anyio.to_thread.run_sync(_refusing(work, lang, _))
         except Refused as refused:
             return await _refused(request, services, reference, lang, refused)
         return await _done(request, services, reference, lang, action)
@@ -106,10 +107,10 @@ class DuplicateActions(Controller):
     ) -> Response[Any]:
         """Undo the item's merge."""
         actor = _actor(request)
-        lang, t = page_texts(request, services, duplicates_texts.CATALOGUES)
+        lang, _ = page_texts(request, services)
         try:
             work = partial(merging.undo_merge, services.engine, reference, actor)
-            await anyio.to_thread.run_sync(_refusing(work, lang, t))
+            await anyio.to_thread.run_sync(_refusing(work, lang, _))
         except Refused as refused:
             return await _refused(request, services, reference, lang, refused)
         return await _done(request, services, reference, lang, "unmerge")
@@ -137,14 +138,16 @@ def _act(services: AppServices, reference: str, key: str, action: str, actor: st
         merging.decide(services.engine, reference, key, _DECISIONS[action], actor, note=note)
 
 
-def _refusing(work: Any, lang: str, t: Any) -> Any:
+def _refusing(work: Any, lang: str, _: Texts) -> Any:
     """Wrap `work` so that the service's refusals become `Refused` with a reason in `lang`."""
 
     def run() -> None:
         try:
             work()
         except SubmissionNotFound as exc:
-            raise Refused(HTTP_404_NOT_FOUND, t("error_not_found")) from exc
+            raise Refused(
+                HTTP_404_NOT_FOUND, _("Det finns inget sådant ärende eller ingen sådan dubblettkandidat.")
+            ) from exc
         except merging.MergeError as exc:
             raise Refused(HTTP_409_CONFLICT, exc.en if lang == "en" else exc.sv) from exc
         except TransitionRefused as exc:
@@ -173,7 +176,6 @@ async def _done(
 async def _refused(
     request: Request[Any, Any, Any], services: AppServices, reference: str, lang: str, refused: Refused
 ) -> Response[Any]:
-    t = translator(lang, duplicates_texts.CATALOGUES)
     back = item_url(reference.strip().upper()) + "#duplicates"
     if _htmx(request) and refused.status != HTTP_404_NOT_FOUND:
         panel = await anyio.to_thread.run_sync(
@@ -186,6 +188,6 @@ async def _refused(
         )
     return Template(
         template_name="review/_duplicates_error.html" if _htmx(request) else "review/duplicates_error.html",
-        context={"t": t, "lang": lang, "message": refused.message, "back": back},
+        context={"lang": lang, "message": refused.message, "back": back},
         status_code=refused.status,
     )

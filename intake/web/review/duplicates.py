@@ -2,27 +2,24 @@
 
 The item page (`intake/web/review/item.py`) includes `review/_duplicates.html` with
 `dups=load_panel(services, reference, lang)`; the actions in `duplicate_actions.py` answer an htmx
-request with the same partial. The panel carries its own translator (`dups.t`), so the partial does
-not depend on the catalogue of the page that includes it. `load_panel` reads the database: call it
-from a worker thread in an async handler.
+request with the same partial, whose texts follow the render's `lang`. `load_panel` reads the
+database (through `intake.services.review_duplicates`): call it from a worker thread in an async
+handler.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
-
+from intake.domain.duplicates import Decision
 from intake.domain.process import ProcessDefinition
-from intake.models import Decision, DuplicateCandidate, ItemKind, PortfolioItem, StepChange, Submission
-from intake.services import merging, workflow
-from intake.web.auth.texts import translator
-from intake.web.review import duplicates_texts
+from intake.locale import N_, Texts, texts
+from intake.services.review_duplicates import CandidateRecord, ComparedItem, CurrentMerge, load_duplicates
 from intake.web.review.highlight import Segment, highlight_pair
 from intake.web.state import AppServices
 
@@ -30,6 +27,44 @@ ACTIONS: Final = ("confirm", "dismiss", "link", "merge")
 """The actions on one candidate, as the form posts them."""
 DONE: Final = (*ACTIONS, "unmerge")
 """What a message after a redirect (`?dups_done=`) may report."""
+
+DONE_TEXTS: Final[dict[str, str]] = {
+    "confirm": N_("Dubbletten är bekräftad."),
+    "dismiss": N_("Kandidaten är avfärdad."),
+    "link": N_("Ärendena är länkade som relaterade."),
+    "merge": N_("Ärendet är sammanslaget. Du kan ångra det nedan."),
+    "unmerge": N_("Sammanslagningen är ångrad och ärendet är tillbaka i sitt steg."),
+}
+"""The message after each finished action."""
+
+KIND_TEXTS: Final[dict[str, str]] = {
+    "submission": N_("Inskickat ärende"),
+    "portfolio": N_("Portföljinitiativ"),
+}
+"""What the panel calls each kind of candidate."""
+
+DECISION_TEXTS: Final[dict[str, str]] = {
+    "pending": N_("Väntar på beslut"),
+    "confirmed": N_("Bekräftad dubblett"),
+    "dismissed": N_("Avfärdad, inte en dubblett"),
+    "linked": N_("Länkad: relaterad men inte en dubblett"),
+}
+"""What the panel calls each decision on a candidate."""
+
+PART_TEXTS: Final[dict[str, str]] = {
+    "dense": N_("Semantisk likhet"),
+    "lexical": N_("Textlikhet"),
+    "judge": N_("Modellens bedömning"),
+}
+"""The parts of a score; a part added later shows its own name."""
+
+JUDGE_TEXTS: Final[dict[str, str]] = {
+    "duplicate": N_("dubblett"),
+    "related": N_("relaterat"),
+    "different": N_("olika"),
+    "unsure": N_("osäker"),
+}
+"""The model's verdicts; a verdict added later shows as it is stored."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +127,6 @@ class DuplicatesPanel:
 
     reference: str
     lang: str
-    t: Callable[[str], str]
     candidates: list[CandidateView] = field(default_factory=list)
     merged: MergeView | None = None
     merged_here: list[MergedHereView] = field(default_factory=list)
@@ -102,7 +136,7 @@ class DuplicatesPanel:
     def notice(self, done: str | None = None) -> str | None:
         """The message for a finished action (`done`, or the panel's own); None for anything unknown."""
         chosen = done or self.done
-        return self.t(f"done_{chosen}") if chosen in DONE else None
+        return texts(self.lang)(DONE_TEXTS[chosen]) if chosen in DONE else None
 
 
 def load_panel(
@@ -118,38 +152,31 @@ def load_panel(
     Raises:
         SubmissionNotFound: no submission has that reference.
     """
-    t = translator(lang, duplicates_texts.CATALOGUES)
+    _ = texts(lang)
     process = services.process
-    merged = merging.current_merge(services.engine, reference)
-    with Session(services.engine) as session:
-        item = workflow.load_submission(session, reference)
-        rows = session.exec(
-            select(DuplicateCandidate)
-            .where(col(DuplicateCandidate.submission_id) == item.id)
-            .order_by(col(DuplicateCandidate.score).desc(), col(DuplicateCandidate.id))
-        ).all()
-        others = _others(session, rows)
-        when = _clock(process)
-        merge_open = merged is None and _merge_possible(process, item.step)
-        merged_states = _merge_states(process)
-        candidates = [
-            _candidate(t, lang, when, item, c, others, merge_open, merged_states, merged is None)
-            for c in rows
-        ]
-    here = merging.merged_into_here(services.engine, item.reference)
+    found = load_duplicates(services.engine, reference)
+    item, merged = found.item, found.merged
+    when = _clock(process)
+    merge_open = merged is None and _merge_possible(process, item.step)
+    merged_states = _merge_states(process)
+    candidates = [
+        _candidate(_, lang, when, item, c, merge_open, merged_states, merged is None)
+        for c in found.candidates
+    ]
+    here = found.merged_here
     return DuplicatesPanel(
-        reference=item.reference,
+        reference=item.key,
         lang=lang,
-        t=t,
         candidates=candidates,
-        merged=_merge_view(t, when, item.reference, merged),
+        merged=_merge_view(_, when, item.key, merged),
         merged_here=[
             MergedHereView(
                 reference=m.reference,
-                text=t("merged_here_item").format(
-                    reference=m.reference, submitter=m.submitter_name or m.submitter_email or t("anonymous")
+                text=_("{reference} ({submitter})").format(
+                    reference=m.reference,
+                    submitter=m.submitter_name or m.submitter_email or _("okänd avsändare"),
                 ),
-                by=t("merged_here_by").format(who=m.merged_by, when=when(m.merged_at)),
+                by=_("av {who} {when}").format(who=m.merged_by, when=when(m.merged_at)),
                 href=item_url(m.reference),
             )
             for m in here
@@ -164,122 +191,90 @@ def item_url(reference: str) -> str:
     return f"/review/items/{quote(reference, safe='')}"
 
 
-def submission_text(submission: Submission) -> str:
-    """What staff compare: the title, the text as sent, and what the submitter added later."""
-    parts = [submission.title or "", submission.raw_text, submission.follow_up_text or ""]
-    return "\n\n".join(p for p in parts if p.strip())
-
-
-def portfolio_text(item: PortfolioItem) -> str:
-    """What staff compare of a portfolio initiative: its title and description."""
-    return "\n\n".join(p for p in (item.title, item.description or "") if p.strip())
-
-
-Others = dict[tuple[ItemKind, str], Submission | PortfolioItem]
-
-
-def _others(session: Session, rows: Sequence[DuplicateCandidate]) -> Others:
-    refs = [c.other_key for c in rows if c.other_kind == ItemKind.SUBMISSION]
-    nrs = [c.other_key for c in rows if c.other_kind == ItemKind.PORTFOLIO]
-    found: Others = {}
-    if refs:
-        for s in session.exec(select(Submission).where(col(Submission.reference).in_(refs))).all():
-            found[(ItemKind.SUBMISSION, s.reference)] = s
-    if nrs:
-        for p in session.exec(select(PortfolioItem).where(col(PortfolioItem.nr).in_(nrs))).all():
-            found[(ItemKind.PORTFOLIO, p.nr)] = p
-    return found
-
-
 def _candidate(
-    t: Callable[[str], str],
+    _: Texts,
     lang: str,
     when: Callable[[datetime | None], str],
-    item: Submission,
-    candidate: DuplicateCandidate,
-    others: Others,
+    item: ComparedItem,
+    candidate: CandidateRecord,
     merge_open: bool,
     merged_states: set[str],
     can_decide: bool,
 ) -> CandidateView:
-    kind_label = t(f"kind_{candidate.other_kind.value}")
-    other = others.get((candidate.other_kind, candidate.other_key))
+    kind_label = _(KIND_TEXTS[candidate.other_kind.value])
+    other = candidate.other
     other_text = _text_of(other)
-    mine, theirs = highlight_pair(submission_text(item), other_text)
+    mine, theirs = highlight_pair(item.text, other_text)
     decision = candidate.decision.value
-    decision_label = t(f"decision_{decision}")
+    decision_label = _(DECISION_TEXTS[decision])
     if candidate.decision != Decision.PENDING and candidate.decided_by:
-        decision_label = t("decided_by").format(
+        decision_label = _("{decision}, av {who} {when}").format(
             decision=decision_label, who=candidate.decided_by, when=when(candidate.decided_at)
         )
-    other_merged = isinstance(other, Submission) and other.step in merged_states
+    other_merged = other is not None and other.is_submission and other.step in merged_states
     return CandidateView(
         kind=candidate.other_kind.value,
         key=candidate.other_key,
         anchor="dup-" + "".join(ch if ch.isalnum() else "-" for ch in candidate.other_key.lower()),
-        heading=t("dups_candidate").format(kind=kind_label, key=candidate.other_key),
+        heading=_("{kind} {key}").format(kind=kind_label, key=candidate.other_key),
         score=_number(candidate.score, lang),
         parts=[
-            (_known(t, f"part_{name}", name), _number(value, lang)) for name, value in candidate.parts.items()
+            (_known(_, PART_TEXTS, name), _number(value, lang)) for name, value in candidate.parts.items()
         ],
         reason=candidate.reason,
         shared_terms=list(candidate.shared_terms),
-        judge=_known(t, f"judge_{candidate.judge_verdict}", candidate.judge_verdict)
-        if candidate.judge_verdict
-        else None,
+        judge=_known(_, JUDGE_TEXTS, candidate.judge_verdict) if candidate.judge_verdict else None,
         judge_reason=candidate.judge_reason,
         decision=decision,
         decision_text=decision_label,
         item=TextSide(
-            heading=t("this_item").format(reference=item.reference),
-            title=item.title or t("untitled"),
+            heading=_("Det här ärendet, {reference}").format(reference=item.key),
+            title=item.title or _("(utan rubrik)"),
             segments=mine,
-            submitter=_submitter(t, item),
+            submitter=_submitter(_, item),
         ),
         other=TextSide(
-            heading=t("other_item").format(kind=kind_label, key=candidate.other_key),
-            title=_title_of(t, other),
+            heading=_("{kind} {key}").format(kind=kind_label, key=candidate.other_key),
+            title=_title_of(_, other),
             segments=theirs,
-            submitter=_submitter(t, other) if isinstance(other, Submission) else None,
-            href=item_url(other.reference) if isinstance(other, Submission) else None,
+            submitter=_submitter(_, other),
+            href=item_url(other.key) if other is not None and other.is_submission else None,
             missing=other is None,
         ),
         can_decide=can_decide,
         can_merge=merge_open and other is not None and not other_merged,
-        action_url=f"{item_url(item.reference)}/duplicates/{quote(candidate.other_key, safe='')}",
+        action_url=f"{item_url(item.key)}/duplicates/{quote(candidate.other_key, safe='')}",
     )
 
 
-def _text_of(other: Submission | PortfolioItem | None) -> str:
-    if isinstance(other, Submission):
-        return submission_text(other)
-    if isinstance(other, PortfolioItem):
-        return portfolio_text(other)
-    return ""
+def _text_of(other: ComparedItem | None) -> str:
+    return other.text if other is not None else ""
 
 
-def _title_of(t: Callable[[str], str], other: Submission | PortfolioItem | None) -> str:
+def _title_of(_: Texts, other: ComparedItem | None) -> str:
     if other is None:
-        return t("other_missing")
-    return other.title or t("untitled")
+        return _("Texten finns inte längre (borttagen eller ändrad referens).")
+    return other.title or _("(utan rubrik)")
 
 
-def _submitter(t: Callable[[str], str], submission: Submission | PortfolioItem | None) -> str | None:
-    if not isinstance(submission, Submission):
+def _submitter(_: Texts, submission: ComparedItem | None) -> str | None:
+    if submission is None or not submission.is_submission:
         return None
-    name = submission.submitter_name or submission.submitter_email or t("anonymous")
-    return t("submitted_by").format(name=name)
+    name = submission.submitter_name or submission.submitter_email or _("okänd avsändare")
+    return _("Inskickat av {name}").format(name=name)
 
 
 def _merge_view(
-    t: Callable[[str], str], when: Callable[[datetime | None], str], reference: str, merged: StepChange | None
+    _: Texts, when: Callable[[datetime | None], str], reference: str, merged: CurrentMerge | None
 ) -> MergeView | None:
     if merged is None:
         return None
-    key = merged.merged_into_key or "?"
+    key = merged.into_key or "?"
     return MergeView(
         key=key,
-        text=t("merged_into").format(key=key, who=merged.actor, when=when(merged.at)),
+        text=_("Det här ärendet är sammanslaget med {key} av {who} {when}.").format(
+            key=key, who=merged.actor, when=when(merged.at)
+        ),
         undo_url=f"{item_url(reference)}/unmerge",
     )
 
@@ -292,14 +287,13 @@ def _merge_possible(process: ProcessDefinition, step: str) -> bool:
     return any(m.kind == "merge" and step in m.sources for m in process.transitions.moves)
 
 
-def _known(t: Callable[[str], str], key: str, fallback: str) -> str:
-    """Translate `key` if the catalogue has it, else show `fallback` (a part or verdict added later)."""
-    return t(key) if key in duplicates_texts.SV else fallback
+def _known(_: Texts, labels: dict[str, str], key: str) -> str:
+    """Translate the label of `key`, else show `key` itself (a part or verdict added later)."""
+    return _(labels[key]) if key in labels else key
 
 
 def _number(value: float, lang: str) -> str:
-    text = f"{value:.2f}"
-    return text.replace(".", ",") if lang == "sv" else text
+    return texts(lang).number(value, decimals=2)
 
 
 def _clock(process: ProcessDefinition) -> Callable[[datetime | None], str]:

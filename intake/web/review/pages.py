@@ -12,11 +12,7 @@ from litestar.params import FromQuery, Parameter
 from litestar.response import Template
 
 from intake.domain.submission import Channel
-from intake.web.auth.policy import STAFF, require_role
-from intake.web.auth.texts import translator
-from intake.web.auth.views import language_template, page_language
-from intake.web.review import texts
-from intake.web.review.queue import (
+from intake.services.review_queue import (
     AGES,
     NO_FOCUS,
     SORTS,
@@ -26,6 +22,8 @@ from intake.web.review.queue import (
     load_rows,
     select_queue,
 )
+from intake.web.auth.policy import STAFF, require_role
+from intake.web.auth.views import language_template, page_language
 from intake.web.state import Services
 
 CHANNELS = [c.value for c in Channel]
@@ -117,7 +115,6 @@ class ReviewPages(Controller):
             "review/_results.html" if partial else "review/queue.html",
             {
                 "page": page_data,
-                "t": translator(lang, texts.CATALOGUES),
                 "labels": dict(page_data.steps),
                 "focus_labels": dict(page_data.focus_areas),
             },

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,19 +20,18 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
+from intake.locale import N_, Texts, texts
 from intake.services import draft_edits, notify, questions, workflow
+from intake.services.auth_sessions import Principal
 from intake.web.auth.policy import STAFF, require_role
-from intake.web.auth.sessions import Principal
 from intake.web.auth.views import language_template, page_language, page_texts
 from intake.web.review.item._form import DraftForm
 from intake.web.review.item._view import (
-    ITEM_CATALOGUES,
+    FIELD_TEXTS,
     ItemView,
     blocker_text,
     checklists_of,
-    known,
     load_item,
-    texts_for,
 )
 from intake.web.state import AppServices, Services
 
@@ -65,7 +63,12 @@ class Outcome:
     """The confirmation to show after a form was sent and the browser came back (`?done=`)."""
 
 
-DONE = {"saved": "draft_saved", "unchanged": "draft_unchanged", "asked": "question_sent", "moved": "moved"}
+DONE = {
+    "saved": N_("Utkastet är sparat."),
+    "unchanged": N_("Inget ändrades, så inget sparades."),
+    "asked": N_("Frågan är skickad till inskickaren."),
+    "moved": N_("Ärendet är flyttat. Det är nu i: {step}."),
+}
 
 
 async def _posted(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -107,10 +110,10 @@ class ItemPages(Controller):
         view = await anyio.to_thread.run_sync(load_item, services, reference, lang)
         if view is None:
             status_code, partial = HTTP_404_NOT_FOUND, None
-        t = texts_for(lang)
+        _ = texts(lang)
         message = outcome.message
         if message is None and outcome.done in DONE and view is not None:
-            message = t(DONE[outcome.done]).format(step=view.step_label)
+            message = _(DONE[outcome.done]).format(step=view.step_label)
         form = outcome.form
         if view is not None and view.draft is not None and form is None:
             form = DraftForm.from_content(view.draft.content, view.draft.updated_at)
@@ -129,7 +132,6 @@ class ItemPages(Controller):
                 "alert_at": outcome.alert_at,
                 "move_input": outcome.move_input,
                 "dups": view.dups if view is not None else None,
-                "t": t,
                 "when": lambda at: at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else "",
                 "max_question": questions.MAX_TEXT,
             },
@@ -154,13 +156,17 @@ class ItemPages(Controller):
     ) -> Template | Redirect:
         """Save the edited draft; 422 with the errors per field, 409 when someone saved meanwhile."""
         require_role(request.scope.get("user"), STAFF)
-        lang, t = page_texts(request, services, *ITEM_CATALOGUES)
+        lang, _ = page_texts(request, services)
         form = DraftForm.from_post(await _posted(request))
         partial = "draft" if _htmx(request) else None
         try:
             seen = datetime.fromisoformat(form.updated_at)
         except ValueError:
-            outcome = Outcome(form=form, alert=Alert(t("form_incomplete")), alert_at="draft")
+            outcome = Outcome(
+                form=form,
+                alert=Alert(_("Formuläret var ofullständigt. Ladda om sidan och försök igen.")),
+                alert_at="draft",
+            )
             return await self._render(request, services, reference, outcome, HTTP_400_BAD_REQUEST, partial)
         try:
             result = await anyio.to_thread.run_sync(
@@ -176,9 +182,15 @@ class ItemPages(Controller):
             )
         except draft_edits.DraftEditInvalid as exc:
             errors = {e.field: (e.en if lang == "en" else e.sv) for e in exc.errors}
-            summary = [f"{known(t, 'field_' + name) or name}: {text}" for name, text in errors.items()]
+            summary = [
+                f"{_(FIELD_TEXTS[name]) if name in FIELD_TEXTS else name}: {text}"
+                for name, text in errors.items()
+            ]
             outcome = Outcome(
-                form=form, errors=errors, alert=Alert(t("draft_invalid"), summary), alert_at="draft"
+                form=form,
+                errors=errors,
+                alert=Alert(_("Utkastet sparades inte. Rätta fälten som är markerade."), summary),
+                alert_at="draft",
             )
             return await self._render(
                 request, services, reference, outcome, HTTP_422_UNPROCESSABLE_ENTITY, partial
@@ -187,14 +199,24 @@ class ItemPages(Controller):
             zone = ZoneInfo(services.process.timezone)
             at = exc.current.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
             form.updated_at = exc.current.isoformat()
-            outcome = Outcome(form=form, alert=Alert(t("draft_stale").format(at=at)), alert_at="draft")
+            outcome = Outcome(
+                form=form,
+                alert=Alert(
+                    _(
+                        "Någon annan ändrade utkastet {at}, efter att du öppnade sidan. Dina ändringar är "
+                        "inte sparade men står kvar i formuläret. Öppna ärendet i en ny flik för att se den "
+                        "sparade versionen; sparar du igen ersätter dina värden den."
+                    ).format(at=at)
+                ),
+                alert_at="draft",
+            )
             return await self._render(request, services, reference, outcome, HTTP_409_CONFLICT, partial)
         except draft_edits.DraftMissing:
-            outcome = Outcome(alert=Alert(t("draft_none_to_edit")), alert_at="draft")
+            outcome = Outcome(alert=Alert(_("Det finns inget utkast att ändra än.")), alert_at="draft")
             return await self._render(request, services, reference, outcome, HTTP_409_CONFLICT, partial)
         done = "saved" if result.changed else "unchanged"
         if partial:
-            message = t("draft_saved" if result.changed else "draft_unchanged")
+            message = _(DONE["saved"] if result.changed else DONE["unchanged"])
             return await self._render(request, services, reference, Outcome(message=message), 200, partial)
         return _back(reference, done, "draft")
 
@@ -204,14 +226,14 @@ class ItemPages(Controller):
     ) -> Template | Redirect:
         """Send the submitter the question about one open gap (the suggested one, or as edited)."""
         require_role(request.scope.get("user"), STAFF)
-        lang, t = page_texts(request, services, *ITEM_CATALOGUES)
+        lang, _ = page_texts(request, services)
         posted = await _posted(request)
         gap, text = posted.get("gap", "").strip(), " ".join(posted.get("question", "").split())
         partial = "gaps" if _htmx(request) else None
         view = await anyio.to_thread.run_sync(load_item, services, reference, lang)
         if view is None:
             return await self._render(request, services, reference, Outcome(), HTTP_404_NOT_FOUND)
-        problem = _question_problem(view, gap, text, t)
+        problem = _question_problem(view, gap, text, _)
         if problem is None:
             try:
                 await anyio.to_thread.run_sync(
@@ -230,10 +252,13 @@ class ItemPages(Controller):
                 )
             except questions.QuestionError as exc:
                 # checked above; what is left is a race (asked meanwhile) or a rule added later
-                problem = (t("question_other").format(reason=str(exc)), HTTP_409_CONFLICT)
+                problem = (
+                    _("Frågan kunde inte ställas: {reason}").format(reason=str(exc)),
+                    HTTP_409_CONFLICT,
+                )
         if problem is not None:
             outcome = Outcome(
-                alert=Alert(t("question_refused"), [problem[0]]),
+                alert=Alert(_("Frågan skickades inte."), [problem[0]]),
                 alert_at="gaps",
                 move_input={"gap": gap, "question": text},
             )
@@ -248,14 +273,20 @@ class ItemPages(Controller):
     ) -> Template | Redirect:
         """Move the item as the process allows; 409 with every blocker when it is refused."""
         require_role(request.scope.get("user"), STAFF)
-        lang, t = page_texts(request, services, *ITEM_CATALOGUES)
+        lang, _ = page_texts(request, services)
         posted = await _posted(request)
         target, reason = str(posted.get("to", "")).strip(), str(posted.get("reason", "")).strip()
         override = str(posted.get("override", "")) in ("1", "on", "true")
         keep = {"to": target, "reason": reason}
         if not target or len(reason) > MAX_REASON:
-            text = t("move_missing_target") if not target else t("move_reason_too_long").format(n=MAX_REASON)
-            outcome = Outcome(alert=Alert(t("move_refused"), [text]), alert_at="moves", move_input=keep)
+            text = (
+                _("Välj vart ärendet ska flyttas.")
+                if not target
+                else _("Anledningen får vara högst {n} tecken.").format(n=MAX_REASON)
+            )
+            outcome = Outcome(
+                alert=Alert(_("Flytten gjordes inte."), [text]), alert_at="moves", move_input=keep
+            )
             return await self._render(request, services, reference, outcome, HTTP_422_UNPROCESSABLE_ENTITY)
         try:
             await anyio.to_thread.run_sync(
@@ -274,23 +305,27 @@ class ItemPages(Controller):
             return await self._render(request, services, reference, Outcome(), HTTP_404_NOT_FOUND)
         except workflow.TransitionRefused as exc:
             lines = [blocker_text(b, lang) for b in exc.blockers]
-            outcome = Outcome(alert=Alert(t("move_refused"), lines), alert_at="moves", move_input=keep)
+            outcome = Outcome(
+                alert=Alert(_("Flytten gjordes inte."), lines), alert_at="moves", move_input=keep
+            )
             return await self._render(request, services, reference, outcome, HTTP_409_CONFLICT)
         return _back(reference, "moved", "moves")
 
 
-def _question_problem(view: ItemView, gap: str, text: str, t: Callable[[str], str]) -> tuple[str, int] | None:
+def _question_problem(view: ItemView, gap: str, text: str, _: Texts) -> tuple[str, int] | None:
     """Why the question cannot be sent, in the page language, with its status; None when it can.
 
     An empty `text` is fine: the service then asks the gap's suggested question.
     """
     found = next((g for g in view.gaps if g.key == gap and g.is_open), None)
     if found is None:
-        return t("question_unknown_gap"), HTTP_422_UNPROCESSABLE_ENTITY
+        return _("Det finns ingen sådan lucka i utkastet."), HTTP_422_UNPROCESSABLE_ENTITY
     if found.waiting:
-        return t("question_already_open"), HTTP_409_CONFLICT
+        return _("En fråga om den här luckan väntar redan på svar."), HTTP_409_CONFLICT
     if len(text) > questions.MAX_TEXT:
-        return t("question_too_long").format(n=questions.MAX_TEXT), HTTP_422_UNPROCESSABLE_ENTITY
+        return _("Frågan får vara högst {n} tecken.").format(
+            n=questions.MAX_TEXT
+        ), HTTP_422_UNPROCESSABLE_ENTITY
     if not text and not found.question:
-        return t("question_empty"), HTTP_422_UNPROCESSABLE_ENTITY
+        return _("Skriv en fråga."), HTTP_422_UNPROCESSABLE_ENTITY
     return None

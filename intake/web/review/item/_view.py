@@ -1,28 +1,94 @@
-"""What the item page shows of one submission, read with indexed look-ups only. No web handlers here."""
+"""What the item page shows of one submission, shaped from the records `intake.services.review_item`
+reads (indexed look-ups only). No web handlers here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlmodel import Session, col, select
+from typing import Any, Final
 
 from intake.domain.audit import AuditAction
 from intake.domain.workflow import Blocker, Check
 from intake.drafting.checklists import NEEDS_HUMAN, ChecklistConfig, load_checklists
-from intake.models import AuditEvent, Draft, GapQuestion, StepChange, Submission
-from intake.services import draft_edits, workflow
+from intake.locale import N_, Texts, texts
+from intake.services import draft_edits, review_item, workflow
 from intake.services.draft_edits import FieldKind
-from intake.web.auth.texts import translator
-from intake.web.review import item_texts, texts
+from intake.services.review_item import AskedQuestion, AuditEntry, ItemDraft, ItemSubmission, StepMove
 from intake.web.review.duplicates import DuplicatesPanel, load_panel
 from intake.web.state import AppServices
 
-AUDIT_LIMIT = 200
-"""Most audit events shown; an item has a few dozen in a long life."""
 LONG_TEXT = frozenset({"summary", "need", "current_situation"})
+
+ACTION_TEXTS: Final[dict[str, str]] = {
+    AuditAction.DRAFT_STORED: N_("Utkastet sparades av systemet"),
+    AuditAction.DRAFT_EDITED: N_("Utkastet ändrades"),
+    AuditAction.SUBMISSION_RECEIVED: N_("Ärendet togs emot"),
+    AuditAction.SUBMISSION_PROCESSED: N_("Ärendet behandlades"),
+    AuditAction.SUBMISSION_PROCESSING_FAILED: N_("Behandlingen misslyckades"),
+    AuditAction.SUBMISSION_MOVED: N_("Ärendet flyttades"),
+    AuditAction.SUBMISSION_DECIDED: N_("Forumet beslutade"),
+    AuditAction.SUBMISSION_JUDGED: N_("Dubblettbedömning"),
+    AuditAction.SUBMISSION_REPLY_RECEIVED: N_("Svar från inskickaren"),
+    AuditAction.QUESTION_ASKED: N_("Fråga ställd"),
+    AuditAction.QUESTION_ANSWERED: N_("Fråga besvarad"),
+    AuditAction.DUPLICATE_CONFIRMED: N_("Dubblett bekräftad"),
+    AuditAction.DUPLICATE_DISMISSED: N_("Dubblett avfärdad"),
+    AuditAction.DUPLICATE_LINKED: N_("Markerat som relaterat"),
+    AuditAction.SUBMISSION_MERGED: N_("Ärendet slogs ihop"),
+    AuditAction.SUBMISSION_UNMERGED: N_("Sammanslagningen ångrades"),
+    AuditAction.SUBMISSION_JUDGE_FAILED: N_("Dubblettbedömningen misslyckades"),
+    AuditAction.FOLLOW_ISSUED: N_("Uppföljningslänk skapad"),
+    AuditAction.FOLLOW_REVOKED: N_("Uppföljningslänk spärrad"),
+    AuditAction.QUESTION_MAILED: N_("Frågan mejlades till inskickaren"),
+    AuditAction.QUESTION_MAIL_FAILED: N_("Frågan kunde inte mejlas"),
+    AuditAction.SUBMISSION_POSSIBLE_REPLY: N_("Kanske ett svar på ett annat ärende"),
+}
+"""What the audit trail calls each action; the rest show their stored value."""
+
+FIELD_TEXTS: Final[dict[str, str]] = {
+    "title": N_("Rubrik"),
+    "summary": N_("Sammanfattning"),
+    "kind": N_("Typ av inspel"),
+    "initiative_type": N_("Typ av initiativ"),
+    "need": N_("Behov eller problem, och för vem"),
+    "target_group": N_("Målgrupp"),
+    "affected_users": N_("Berörda användare eller roller"),
+    "current_situation": N_("Nuläge"),
+    "benefits": N_("Nyttor och effekter"),
+    "scope_limits": N_("Avgränsningar"),
+    "starting_points": N_("Utgångspunkter (beslut, styrdokument)"),
+    "dependencies": N_("Beroenden"),
+    "stakeholders": N_("Intressenter att förankra hos"),
+    "sponsor": N_("Beställare"),
+    "focus_area": N_("Fokusområde"),
+    "cost_estimate": N_("Uppskattad kostnad"),
+    "financing": N_("Finansiering"),
+    "time_plan": N_("Tidsplan"),
+    "shared_infrastructure": N_("Berör gemensam infrastruktur"),
+    "personal_data": N_("Behandlar personuppgifter"),
+    "risks": N_("Risker, och vad som händer om inget görs"),
+    "open_questions": N_("Öppna frågor till lösningsforum"),
+}
+"""The draft's fields as the page names them."""
+
+AUDIT_KEY_TEXTS: Final[dict[str, str]] = {
+    "state": N_("Utkastets läge"),
+    "step": N_("Steg"),
+    "kind": N_("Slag"),
+    "override": N_("Åsidosatt"),
+    "overridden": N_("Åsidosatta spärrar"),
+    "channel": N_("Kanal"),
+    "gap": N_("Lucka"),
+    "question_id": N_("Fråga nr"),
+    "candidate": N_("Kandidat"),
+    "candidates": N_("Kandidater"),
+    "decision": N_("Beslut"),
+    "forum": N_("Forum"),
+    "model": N_("Modell"),
+    "prompt": N_("Promptversion"),
+}
+"""The keys an audit event's changes name, as the page names them."""
 
 
 def checklists_of(services: AppServices) -> ChecklistConfig:
@@ -61,7 +127,7 @@ class GapView:
     mandatory: bool
     evidence: str | None
     question: str
-    asked: list[GapQuestion]
+    asked: list[AskedQuestion]
 
     @property
     def is_open(self) -> bool:
@@ -110,17 +176,17 @@ class EventView:
 class ItemView:
     """Everything the item page shows of one submission."""
 
-    submission: Submission
+    submission: ItemSubmission
     title: str | None
     step_label: str
     focus_label: str | None
-    draft: Draft | None
+    draft: ItemDraft | None
     fields: list[FieldView]
     gaps: list[GapView]
-    other_questions: list[GapQuestion]
+    other_questions: list[AskedQuestion]
     moves: list[MoveView]
     events: list[EventView]
-    history: list[StepChange]
+    history: list[StepMove]
     places: dict[str, str]
     dups: DuplicatesPanel
 
@@ -134,29 +200,12 @@ def load_item(services: AppServices, reference: str, lang: str) -> ItemView | No
     """Read one item's rows (indexed look-ups only) and shape them for the page; None if unknown."""
     process, engine = services.process, services.engine
     checklists = checklists_of(services)
-    t = texts_for(lang)
+    _ = texts(lang)
     wanted = reference.strip().upper()
-    with Session(engine) as session:
-        submission = session.exec(select(Submission).where(col(Submission.reference) == wanted)).first()
-        if submission is None or submission.id is None:
-            return None
-        draft = session.exec(select(Draft).where(col(Draft.submission_id) == submission.id)).first()
-        asked = session.exec(
-            select(GapQuestion)
-            .where(col(GapQuestion.submission_id) == submission.id)
-            .order_by(col(GapQuestion.asked_at), col(GapQuestion.id))
-        ).all()
-        history = session.exec(
-            select(StepChange)
-            .where(col(StepChange.submission_id) == submission.id)
-            .order_by(col(StepChange.at).desc(), col(StepChange.id).desc())
-        ).all()
-        events = session.exec(
-            select(AuditEvent)
-            .where(col(AuditEvent.entity_key) == submission.reference)
-            .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
-            .limit(AUDIT_LIMIT)
-        ).all()
+    found = review_item.load_item(engine, wanted)
+    if found is None:
+        return None
+    submission, draft, asked = found.submission, found.draft, found.asked
     checks = workflow.allowed_moves(engine, wanted, process=process, checklists=checklists)
     places = {s.key: s.name.get(lang) for s in process.steps} | {
         s.key: s.name.get(lang) for s in process.transitions.states
@@ -164,7 +213,7 @@ def load_item(services: AppServices, reference: str, lang: str) -> ItemView | No
     content: dict[str, Any] = draft.content if draft is not None else {}
     options = _options(services, checklists, lang)
     focus = _value(content, "focus_area")
-    gaps = _gaps(draft, checklists, list(asked), lang)
+    gaps = _gaps(draft, checklists, asked, lang)
     shown = {g.key for g in gaps if g.is_open}  # questions about covered gaps are listed apart
     return ItemView(
         submission=submission,
@@ -176,8 +225,8 @@ def load_item(services: AppServices, reference: str, lang: str) -> ItemView | No
         gaps=gaps,
         other_questions=[q for q in asked if q.gap_key not in shown],
         moves=[_move_view(c, places, lang) for c in checks],
-        events=[_event_view(e, t) for e in events],
-        history=list(history),
+        events=[_event_view(e, _) for e in found.events],
+        history=found.history,
         places=places,
         dups=_duplicates_panel(services, submission.reference, lang),
     )
@@ -196,14 +245,16 @@ def _value(content: Mapping[str, Any], name: str) -> str | None:
 def _options(
     services: AppServices, checklists: ChecklistConfig, lang: str
 ) -> dict[str, list[tuple[str, str]]]:
-    t = texts_for(lang)
+    _ = texts(lang)
     named = {
         "kind": [(c.key, c.name.get(lang)) for c in checklists.kinds],
         "initiative_type": [(c.key, c.name.get(lang)) for c in checklists.initiative_types],
         "focus_area": [(a.key, a.name.get(lang)) for a in services.process.focus_areas],
     }
-    options = {name: [*choices, (NEEDS_HUMAN, t("choice_needs_human"))] for name, choices in named.items()}
-    options["yesno"] = [("yes", t("yes")), ("no", t("no"))]
+    options = {
+        name: [*choices, (NEEDS_HUMAN, _("Behöver bedömas av en person"))] for name, choices in named.items()
+    }
+    options["yesno"] = [("yes", _("Ja")), ("no", _("Nej"))]
     return options
 
 
@@ -229,7 +280,7 @@ def _fields(content: Mapping[str, Any], options: dict[str, list[tuple[str, str]]
 
 
 def _gaps(
-    draft: Draft | None, checklists: ChecklistConfig, asked: list[GapQuestion], lang: str
+    draft: ItemDraft | None, checklists: ChecklistConfig, asked: list[AskedQuestion], lang: str
 ) -> list[GapView]:
     views = []
     for gap in draft.gaps if draft is not None else []:
@@ -267,26 +318,20 @@ def blocker_text(blocker: Blocker, lang: str) -> str:
     return blocker.en if lang == "en" else blocker.sv
 
 
-def _event_view(event: AuditEvent, t: Callable[[str], str]) -> EventView:
-    action = known(t, item_texts.action_key(event.action)) or event.action
-    actor = t("system") if event.actor == "system" else event.actor
+def _event_view(event: AuditEntry, _: Texts) -> EventView:
+    action = _(ACTION_TEXTS[event.action]) if event.action in ACTION_TEXTS else event.action
+    actor = _("systemet") if event.actor == "system" else event.actor
     # a draft edit's keys are draft fields; other events name their own keys (a move's `kind`)
-    prefix = "field_" if event.action == AuditAction.DRAFT_EDITED else "audit_key_"
+    labels = FIELD_TEXTS if event.action == AuditAction.DRAFT_EDITED else AUDIT_KEY_TEXTS
     details = []
     for key, change in event.changes.items():
-        label = known(t, prefix + key) or known(t, "audit_key_" + key) or key
+        known = labels.get(key) or AUDIT_KEY_TEXTS.get(key)
+        label = _(known) if known else key
         if isinstance(change, list) and len(change) == 2:
             details.append(f"{label}: {_show(change[0])} → {_show(change[1])}")
         elif change not in (None, "", [], {}, False):
             details.append(f"{label}: {_show(change)}")
     return EventView(event.at, actor, action, details, event.note)
-
-
-def known(t: Callable[[str], str], key: str) -> str | None:
-    try:
-        return t(key)
-    except KeyError:
-        return None
 
 
 def _show(value: Any, limit: int = 200) -> str:
@@ -299,11 +344,3 @@ def _show(value: Any, limit: int = 200) -> str:
     else:
         text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-ITEM_CATALOGUES = (item_texts.CATALOGUES, texts.CATALOGUES)
-"""The item page's texts: its own, then the review pages' (then the shared ones)."""
-
-
-def texts_for(lang: str) -> Callable[[str], str]:
-    return translator(lang, *ITEM_CATALOGUES)

@@ -1,5 +1,6 @@
-"""What the forum pages read: each forum's next meeting and item count, stored agendas, and the
-decisions recorded for a meeting. Reads only; decisions are written by `workflow.decide`.
+"""What the forum pages (`/forums`) read: each forum's next meeting and item count, stored agendas,
+and the decisions recorded for a meeting. Reads only; decisions are written by `workflow.decide`.
+The pages get frozen records (`ForumRow`, `StoredAgenda`, `RecordedDecision`), never a row.
 
 Which meeting a decision belongs to is not stored, so it is told by time: a meeting's decisions
 are those its forum recorded after the meeting's agenda was built (the stored agenda's `built_at`)
@@ -33,6 +34,16 @@ class ForumRow:
     day: date | None
     items: int
     earlier: list[date] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StoredAgenda:
+    """An agenda the scheduled flow built for a forum's meeting, as it was built (`html`)."""
+
+    forum_key: str
+    meeting_day: date
+    built_at: datetime | None
+    html: str
 
 
 @dataclass(frozen=True)
@@ -88,19 +99,24 @@ def forum_rows(engine: Engine, process: ProcessDefinition, today: date, now: dat
     return rows
 
 
-def stored_agenda(engine: Engine, forum_key: str, day: date) -> AgendaDispatch | None:
+def stored_agenda(engine: Engine, forum_key: str, day: date) -> StoredAgenda | None:
     """Return the agenda the scheduled flow built for the forum's meeting on `day`, if it did."""
     with Session(engine) as session:
-        return session.exec(
+        row = session.exec(
             select(AgendaDispatch)
             .where(col(AgendaDispatch.forum_key) == forum_key)
             .where(col(AgendaDispatch.meeting_day) == day)
             .where(col(AgendaDispatch.html).is_not(None))
         ).first()
+        if row is None or row.html is None:
+            return None
+        return StoredAgenda(
+            forum_key=row.forum_key, meeting_day=row.meeting_day, built_at=row.built_at, html=row.html
+        )
 
 
 def decision_window(
-    forum: Forum, day: date, stored: AgendaDispatch | None, *, past: bool = False
+    forum: Forum, day: date, stored: StoredAgenda | None, *, past: bool = False
 ) -> tuple[datetime, datetime | None]:
     """Return (from, until) of the decisions that belong to the meeting on `day`; see the module doc."""
     zone = forum.zone

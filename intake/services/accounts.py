@@ -1,7 +1,9 @@
-"""Staff accounts: create, list, change password, disable, and check a login under the rate limit.
+"""Staff accounts: create, list, change password, disable, check a login under the rate limit, and
+find or create the account of an OpenID Connect sign-in.
 
-No web imports here: the CLI (`beredning user ...`) and the login page share these functions. Every
-change to an account is audited in the same transaction; passwords never leave this module in clear.
+The CLI (`beredning user ...`) and the login pages share these functions. Every change to an account
+is audited in the same transaction; passwords never leave this module in clear. Callers get an
+`AccountRecord`, never the row: the pages hold no ORM object.
 """
 
 from __future__ import annotations
@@ -9,23 +11,54 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from intake.db import session_scope
+from intake.domain.accounts import Role
 from intake.domain.audit import AuditAction
-from intake.models import Account, AuthSession, ForumMembership, LoginAttempt, Role, utcnow
+from intake.models import Account, AuthSession, ForumMembership, LoginAttempt, utcnow
 from intake.services import audit
+from intake.services.passwords import check_new_password, hash_password, needs_rehash, verify_password
 from intake.settings import AuthSettings
-from intake.web.auth.passwords import check_new_password, hash_password, needs_rehash, verify_password
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class AccountError(ValueError):
     """A request about accounts that cannot be done, with a message for the person who asked."""
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    """An account as the pages and the CLI see it: no password hash, no ORM row."""
+
+    id: int
+    email: str
+    name: str | None
+    role: Role
+    disabled: bool
+    has_password: bool
+    oidc_subject: str | None
+    last_login_at: datetime | None
+
+
+def _record(account: Account) -> AccountRecord:
+    assert account.id is not None
+    return AccountRecord(
+        id=account.id,
+        email=account.email,
+        name=account.name,
+        role=account.role,
+        disabled=account.disabled,
+        has_password=account.password_hash is not None,
+        oidc_subject=account.oidc_subject,
+        last_login_at=account.last_login_at,
+    )
 
 
 def normalize_email(email: str) -> str:
@@ -56,7 +89,7 @@ def add_account(
     *,
     name: str | None = None,
     actor: str,
-) -> Account:
+) -> AccountRecord:
     """Create a local account; `password` None makes an account that can log in only through OIDC."""
     normalized = _valid_email(email)
     if password is not None:
@@ -79,13 +112,14 @@ def add_account(
             entity_key=normalized,
             changes={"role": [None, role.value], "name": [None, name]},
         )
-    return account
+        session.flush()
+        return _record(account)
 
 
-def list_accounts(engine: Engine) -> list[Account]:
+def list_accounts(engine: Engine) -> list[AccountRecord]:
     """Return every account, by e-mail address."""
     with Session(engine) as session:
-        return list(session.exec(select(Account).order_by(Account.email)))
+        return [_record(a) for a in session.exec(select(Account).order_by(Account.email))]
 
 
 def set_password(engine: Engine, email: str, password: str, settings: AuthSettings, *, actor: str) -> None:
@@ -200,6 +234,66 @@ def link_oidc(engine: Engine, email: str, subject: str, *, actor: str) -> None:
         )
 
 
+class NotLinked(Exception):
+    """The token's address belongs to a local account that no admin has linked to this subject."""
+
+
+class LinkedElsewhere(Exception):
+    """The token's address belongs to an account linked to another subject: a person must look."""
+
+
+def oidc_account(engine: Engine, claims: dict[str, Any], role: Role) -> AccountRecord:
+    """Find or create the account of an ID token's subject, and record the sign-in.
+
+    Only the subject (`iss|sub`) finds an account: an address is a claim the person may be able
+    to change, so a local account with the same address is never taken over by it; an admin links
+    the two (`beredning user link`). The role follows the token for accounts made by OIDC; an
+    account with a password keeps the role an admin gave it.
+
+    Raises:
+        NotLinked: the address belongs to a local account not linked to this subject.
+        LinkedElsewhere: the address belongs to an account linked to another subject.
+    """
+    subject = f"{claims['iss']}|{claims['sub']}"
+    email = str(claims.get("email") or claims.get("preferred_username") or "").strip().lower()
+    name = claims.get("name")
+    try:
+        with session_scope(engine) as session:
+            account = session.exec(select(Account).where(col(Account.oidc_subject) == subject)).first()
+            taken = email and session.exec(select(Account).where(col(Account.email) == email)).first()
+            if account is None and taken:
+                raise NotLinked(email)
+            if account is None:
+                account = Account(email=email or subject[:320], name=name, role=role, oidc_subject=subject)
+                session.add(account)
+                audit.record(
+                    session,
+                    actor="oidc",
+                    action=AuditAction.ACCOUNT_CREATED,
+                    entity_kind="account",
+                    entity_key=account.email,
+                    changes={"role": [None, role.value]},
+                )
+            else:
+                if account.role != role and account.password_hash is None:
+                    audit.record(
+                        session,
+                        actor="oidc",
+                        action=AuditAction.ROLE_CHANGED,
+                        entity_kind="account",
+                        entity_key=account.email,
+                        changes={"role": [account.role.value, role.value]},
+                    )
+                    account.role = role
+                account.name = name or account.name
+            account.last_login_at = utcnow()
+            account.updated_at = utcnow()
+            session.flush()
+            return _record(account)
+    except IntegrityError as exc:
+        raise LinkedElsewhere(email) from exc
+
+
 def _end_sessions(session: Session, account: Account) -> None:
     session.execute(sa.delete(AuthSession).where(col(AuthSession.account_id) == account.id))
 
@@ -208,7 +302,7 @@ def _end_sessions(session: Session, account: Account) -> None:
 class LoginResult:
     """The outcome of a login: the account, or why not (`wrong`, `held` with seconds to wait)."""
 
-    account: Account | None = None
+    account: AccountRecord | None = None
     held_seconds: int = 0
 
     @property
@@ -304,5 +398,5 @@ def authenticate(
             stored.last_login_at = utcnow()
             if stored.password_hash and needs_rehash(stored.password_hash, settings):
                 stored.password_hash = hash_password(password, settings)
-            account = stored
-    return LoginResult(account=account if ok else None)
+            return LoginResult(account=_record(stored))
+    return LoginResult()

@@ -1,4 +1,4 @@
-"""The review queue: which submissions wait for DigIT, filtered and counted. No web imports here.
+"""The review queue: which submissions wait for DigIT, filtered and counted, for `/review`.
 
 One SQL query reads a small row per submission (step, channel, dates, focus area from the draft,
 pending duplicate candidates); open checklist gaps come from a per-process cache (`GapCounts`).
@@ -21,9 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
+from intake.domain.duplicates import Decision
 from intake.domain.process import ProcessDefinition
-from intake.models import Decision, DuplicateCandidate, Submission, utcnow
 from intake.models import Draft as DraftRow
+from intake.models import DuplicateCandidate, Submission, utcnow
 
 AgeBucket = Literal["week", "month", "older"]
 Sort = Literal["oldest", "newest", "step", "duplicates"]

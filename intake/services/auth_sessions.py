@@ -2,7 +2,8 @@
 
 The browser holds a random token (256 bits); the table holds only its SHA-256. A login always
 makes a new token and deletes the one the browser had (no session fixation); logout deletes the
-row, so a copied cookie is worthless afterwards.
+row, so a copied cookie is worthless afterwards. The web's session middleware and login pages call
+these and get a `Principal`, never a row.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.db import session_scope
-from intake.models import Account, AuthSession, Role, utcnow
+from intake.domain.accounts import Role
+from intake.models import Account, AuthSession, utcnow
 from intake.settings import AuthSettings
 
 TOUCH_EVERY = timedelta(seconds=15)
