@@ -83,7 +83,7 @@ lint: install ## ruff (lint and format check), mypy --strict and the import cont
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/mypy tests/fakes.py tests/pg.py tests/server.py tests/llm.py tests/smtp_sink.py  # test doubles satisfy the protocols
+	$(BIN)/mypy tests/fakes.py tests/factories.py tests/pg.py tests/server.py tests/llm.py tests/smtp_sink.py  # test doubles satisfy the protocols
 	$(BIN)/lint-imports --no-logo  # the layers of STYLE.md: [tool.importlinter] in pyproject.toml
 
 format: install ## Format the code with ruff

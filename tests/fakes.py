@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from intake.privacy import MaskedText
 from retrieval.base import (
     DenseHit,
     Document,
@@ -22,10 +23,11 @@ from retrieval.base import (
     content_hash,
 )
 
-if TYPE_CHECKING:  # `FakeJobFlows` only names these: the other fakes need no app to import
+if TYPE_CHECKING:  # the fakes only name these: importing a fake loads no app and no LLM library
     from sqlalchemy.engine import Engine
 
     from intake.domain.process import ProcessDefinition
+    from intake.drafting.client import Drafter, LlmResult, PromptLike
     from intake.services.drafting import DraftingService
     from intake.services.jobs import Claim, Handler
     from intake.services.similarity import SimilarityService
@@ -217,6 +219,42 @@ class FakeJobFlows:
         self.ticks += 1
 
 
+class FakeDrafter:
+    """A drafting model that answers `reply`, or raises it when it is an exception.
+
+    Set `reply` between calls to take the model down (`DraftUnavailable`) or make it answer garbage
+    (`DraftInvalid`). It refuses anything but `MaskedText`, as the real client's type does, and
+    remembers every call, so a test can check what reached the model.
+    """
+
+    model_id = "fake-model"
+
+    def __init__(
+        self, reply: dict[str, Any] | Exception, *, usage: tuple[int, int, int] = (10, 5, 7)
+    ) -> None:
+        self.reply = reply
+        self.usage = usage
+        """Input tokens, output tokens and latency in ms that each answer reports."""
+        self.calls: list[tuple[MaskedText, PromptLike, dict[str, Any], Mapping[str, str]]] = []
+
+    @property
+    def seen(self) -> list[str]:
+        """The masked texts the model was sent, in order."""
+        return [text.text for text, *_ in self.calls]
+
+    def draft(
+        self, text: MaskedText, prompt: PromptLike, schema: dict[str, Any], context: Mapping[str, str]
+    ) -> LlmResult:
+        if not isinstance(text, MaskedText):
+            raise TypeError("masked text only")
+        self.calls.append((text, prompt, schema, context))
+        if isinstance(self.reply, Exception):
+            raise self.reply
+        from intake.drafting.client import LlmResult  # the client's module loads the LLM libraries
+
+        return LlmResult(self.reply, self.model_id, prompt.version, *self.usage, 1, False)
+
+
 def _conforms() -> None:
     """Let mypy check the fakes against the Protocols (never called)."""
     _e: Embedder = FakeEmbedder()
@@ -224,3 +262,4 @@ def _conforms() -> None:
     _v: VectorIndex = InMemoryVectorIndex()
     _s: StoredVectors = InMemoryVectorIndex()
     _j: JobFlows = FakeJobFlows()
+    _d: Drafter = FakeDrafter({})

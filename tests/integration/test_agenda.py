@@ -17,12 +17,12 @@ from intake.db import create_db_engine
 from intake.domain.drafts import DraftState
 from intake.domain.duplicates import Decision, ItemKind
 from intake.domain.process import load_process
-from intake.domain.submission import Channel, ProcessingState
 from intake.drafting.checklists import load_checklists
 from intake.migrate import upgrade
 from intake.models import Draft as DraftRow
-from intake.models import DuplicateCandidate, PortfolioItem, Submission
+from intake.models import DuplicateCandidate, PortfolioItem
 from intake.settings import Settings
+from tests.factories import add_submission
 from tests.server import cli, free_port
 from tests.smtp_sink import SmtpSink
 
@@ -53,22 +53,6 @@ class Seeded:
     engine: Engine
     url: str
     data_dir: Path
-
-
-def _submission(session: Session, ref: str, step: str, received: datetime, text: str, **kw: Any) -> int:
-    row = Submission(
-        reference=ref,
-        raw_text=text,
-        channel=Channel.WEB,
-        step=step,
-        received_at=received,
-        state=ProcessingState.PROCESSED,
-        **kw,
-    )
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    return row.id
 
 
 def _draft(session: Session, submission_id: int, masked: str, body: dict[str, Any], gaps: list[Any]) -> None:
@@ -110,7 +94,9 @@ def seeded(tmp_path: Path, database_url: str) -> Seeded:
         session.add(PortfolioItem(nr="22-04", title="SBK Parkeringsstillstånd"))
         session.add(PortfolioItem(nr="22-07", title="Öka takten i e-arkiv"))
         # 1: drafted, nothing mandatory open, no duplicates -> ready, first
-        s1 = _submission(session, "IN-2026-00001", "steg-1", START - timedelta(days=10), "Bygglov på webben.")
+        s1 = add_submission(
+            session, "IN-2026-00001", "steg-1", START - timedelta(days=10), "Bygglov på webben."
+        )
         _draft(
             session,
             s1,
@@ -123,7 +109,7 @@ def seeded(tmp_path: Path, database_url: str) -> Seeded:
             all_covered,
         )
         # 2: the submitter's name and phone in the text; rules-only draft without summary; time plan open
-        s2 = _submission(
+        s2 = add_submission(
             session,
             "IN-2026-00002",
             "steg-1",
@@ -141,7 +127,7 @@ def seeded(tmp_path: Path, database_url: str) -> Seeded:
             [gap("tidsplan", "missing", "När behöver lösningen vara på plats?"), *all_covered],
         )
         # 3: ready by itself, but flagged as a duplicate of 2 (stored on 3's side only): grouped with 2
-        s3 = _submission(
+        s3 = add_submission(
             session, "IN-2026-00003", "steg-1", START - timedelta(days=8), "Parkeringstillstånd."
         )
         _draft(
@@ -154,7 +140,7 @@ def seeded(tmp_path: Path, database_url: str) -> Seeded:
         _candidate(session, s3, ItemKind.SUBMISSION, "IN-2026-00002", 0.7626, Decision.PENDING)
         _candidate(session, s3, ItemKind.PORTFOLIO, "22-04", 0.61, Decision.DISMISSED)
         # 4: no draft yet: masked on the fly from the text
-        _submission(
+        add_submission(
             session,
             "IN-2026-00004",
             "steg-1",
@@ -162,7 +148,7 @@ def seeded(tmp_path: Path, database_url: str) -> Seeded:
             "Min granne Sven Olsson (811218-9876) väntade två månader. Det borde gå snabbare! Tredje.",
         )
         # 5: still in step 0: not due, but its draft title shows in 8's warning
-        s5 = _submission(
+        s5 = add_submission(
             session,
             "IN-2026-00005",
             "steg-0",
@@ -172,12 +158,12 @@ def seeded(tmp_path: Path, database_url: str) -> Seeded:
         )
         _draft(session, s5, "[PERSON_1]s idé\nText.", content("Gemensam bokning"), [])
         # 6: at the architecture forum: not due here
-        _submission(session, "IN-2026-00006", "steg-2", START - timedelta(days=6), "Nätverk.")
+        add_submission(session, "IN-2026-00006", "steg-2", START - timedelta(days=6), "Nätverk.")
         # 7: arrived after the meeting started: not due
-        _submission(session, "IN-2026-00007", "steg-1", START + timedelta(minutes=30), "För sent.")
+        add_submission(session, "IN-2026-00007", "steg-1", START + timedelta(minutes=30), "För sent.")
         # 8: nothing mandatory open and a confirmed portfolio duplicate, but a pending one to an item
         #    that is not on this agenda: not ready, and alone (received last, so last)
-        s8 = _submission(session, "IN-2026-00008", "steg-1", START - timedelta(days=6), "E-arkiv.")
+        s8 = add_submission(session, "IN-2026-00008", "steg-1", START - timedelta(days=6), "E-arkiv.")
         _draft(session, s8, "E-arkiv.", content("Snabbare e-arkiv", "Mer i e-arkivet."), all_covered)
         _candidate(session, s8, ItemKind.PORTFOLIO, "22-07", 0.9, Decision.CONFIRMED)
         _candidate(session, s8, ItemKind.SUBMISSION, "IN-2026-00005", 0.58, Decision.PENDING)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,13 +16,13 @@ from intake.domain.drafts import DraftState
 from intake.domain.process import load_process
 from intake.domain.submission import Channel, NewSubmission
 from intake.drafting.checklists import load_checklists
-from intake.drafting.client import DraftInvalid, DraftUnavailable, LlmResult, PromptLike
+from intake.drafting.client import DraftInvalid, DraftUnavailable
 from intake.migrate import upgrade
 from intake.models import AuditEvent, Draft, Submission
-from intake.privacy import MaskedText
 from intake.services import ratelimit, submissions
 from intake.services.drafting import DraftingService
 from intake.settings import Settings
+from tests.fakes import FakeDrafter
 
 pytestmark = pytest.mark.integration
 
@@ -35,46 +34,30 @@ TEXT = (
 PLANTED = ("070-123 45 67", "anna.andersson@sundsvall.se", "811218-9876", "Anna Andersson")
 
 
-class FakeDrafter:
-    """Answers with a fixed draft; can be down or speak garbage; remembers what it was sent."""
-
-    model_id = "fake-model"
-
-    def __init__(self) -> None:
-        self.mode = "ok"
-        self.seen: list[str] = []
-
-    def draft(
-        self, text: MaskedText, prompt: PromptLike, schema: dict[str, Any], context: Mapping[str, str]
-    ) -> LlmResult:
-        if not isinstance(text, MaskedText):
-            raise TypeError("masked text only")
-        self.seen.append(text.text)
-        if self.mode == "down":
-            raise DraftUnavailable("connection refused", attempts=1)
-        if self.mode == "garbage":
-            raise DraftInvalid("not JSON", attempts=2)
-        data = {
-            "draft": {
-                "title": {"value": "Boka bygglovsrådgivning på webben", "basis": "inferred", "quote": None},
-                "summary": {
-                    "value": "Medborgare bokar tid för bygglovsrådgivning via webben.",
-                    "basis": "stated",
-                    "quote": "boka tid för bygglovsrådgivning via webben",
-                },
-            },
-            "gaps": [
-                # claims a time plan with evidence that is not in the text: the rules must stand
-                {
-                    "checklist_id": "uppstartsmote",
-                    "item_id": "tidsplan",
-                    "status": "covered",
-                    "evidence": "klart till sommaren 2027",
-                    "question": None,
-                }
-            ],
+MODEL_REPLY: dict[str, Any] = {  # the model's answer when it is up
+    "draft": {
+        "title": {"value": "Boka bygglovsrådgivning på webben", "basis": "inferred", "quote": None},
+        "summary": {
+            "value": "Medborgare bokar tid för bygglovsrådgivning via webben.",
+            "basis": "stated",
+            "quote": "boka tid för bygglovsrådgivning via webben",
+        },
+    },
+    "gaps": [
+        # claims a time plan with evidence that is not in the text: the rules must stand
+        {
+            "checklist_id": "uppstartsmote",
+            "item_id": "tidsplan",
+            "status": "covered",
+            "evidence": "klart till sommaren 2027",
+            "question": None,
         }
-        return LlmResult(data, "fake-model", prompt.version, 812, 230, 1500, 1, False)
+    ],
+}
+
+
+DOWN = DraftUnavailable("connection refused", attempts=1)
+GARBAGE = DraftInvalid("not JSON", attempts=2)
 
 
 @pytest.fixture
@@ -85,7 +68,7 @@ def setup(tmp_path: Path, database_url: str) -> tuple[Engine, int, FakeDrafter, 
     new = NewSubmission(text=TEXT, channel=Channel.WEB, submitter_name="Anna Andersson")
     accepted = submissions.accept(engine, new, settings.intake, actor="test")
     assert accepted.id is not None
-    drafter = FakeDrafter()
+    drafter = FakeDrafter(MODEL_REPLY, usage=(812, 230, 1500))
     service = DraftingService(engine, load_process(), load_checklists(), drafter, redraft_after=timedelta(0))
     return engine, accepted.id, drafter, service
 
@@ -127,7 +110,7 @@ def test_model_draft_is_stored_with_its_provenance_and_the_rules_stand(setup: An
 
 def test_without_the_model_a_rules_only_draft_then_the_model_draft_when_it_returns(setup: Any) -> None:
     engine, submission_id, drafter, service = setup
-    drafter.mode = "down"
+    drafter.reply = DOWN
     outcome = service.draft(submission_id)
     row = _row(engine, submission_id)
     assert row.state == DraftState.RULES_ONLY and row.model is None
@@ -135,7 +118,7 @@ def test_without_the_model_a_rules_only_draft_then_the_model_draft_when_it_retur
     assert {_gap(row, i)["status"] for i in ("nyttor-och-effekter", "tidsplan", "forankring")} == {"missing"}
 
     assert service.redraft_due() == (0, 1), "still down: left to the rules"
-    drafter.mode = "ok"
+    drafter.reply = MODEL_REPLY
     assert service.redraft_due() == (1, 0)
     assert _row(engine, submission_id).state == DraftState.DRAFTED
 
@@ -143,7 +126,7 @@ def test_without_the_model_a_rules_only_draft_then_the_model_draft_when_it_retur
 def test_a_late_rules_only_result_never_replaces_a_model_draft(setup: Any) -> None:
     engine, submission_id, drafter, service = setup
     service.draft(submission_id)
-    drafter.mode = "down"  # a second process whose call failed stores its result afterwards
+    drafter.reply = DOWN  # a second process whose call failed stores its result afterwards
     outcome = service.draft(submission_id)
     assert outcome.draft.state == DraftState.DRAFTED
     row = _row(engine, submission_id)
@@ -152,13 +135,13 @@ def test_a_late_rules_only_result_never_replaces_a_model_draft(setup: Any) -> No
 
 def test_garbage_answer_keeps_the_rules_draft_and_says_why(setup: Any) -> None:
     engine, submission_id, drafter, service = setup
-    drafter.mode = "garbage"
+    drafter.reply = GARBAGE
     service.draft(submission_id)
     row = _row(engine, submission_id)
     assert row.state == DraftState.DRAFT_FAILED
     assert row.error and "not JSON" in row.error
     assert row.gaps, "the rules' gaps are kept"
-    drafter.mode = "ok"  # a passing fault: the next pass drafts it with the model
+    drafter.reply = MODEL_REPLY  # a passing fault: the next pass drafts it with the model
     assert service.redraft_due() == (1, 0)
     assert _row(engine, submission_id).state == DraftState.DRAFTED
 

@@ -21,14 +21,14 @@ from sqlmodel import Session, col, select
 from flows.periodic import PeriodicContext, PeriodicRunner
 from intake.db import create_db_engine
 from intake.domain.process import load_process
-from intake.domain.submission import Channel, ProcessingState
 from intake.drafting.checklists import load_checklists
 from intake.migrate import upgrade
-from intake.models import AgendaDispatch, GapQuestion, ReminderDigest, Submission
+from intake.models import AgendaDispatch, GapQuestion, ReminderDigest
 from intake.reminders import claims
 from intake.services.drafting import DraftingService
 from intake.services.similarity import SimilarityService
 from intake.settings import Settings
+from tests.factories import add_submission
 from tests.fakes import FakeEmbedder, InMemoryVectorIndex
 from tests.server import free_port
 from tests.smtp_sink import SmtpSink
@@ -43,32 +43,19 @@ IT_DIRECTOR = "Dagordning IT-direktörens möte 2026-11-30"
 DIGEST = "Påminnelser beredning 2026-11-28: 2 väntar länge, 1 obesvarade frågor"
 
 
-def _submission(session: Session, ref: str, step: str, received: datetime, text: str) -> int:
-    row = Submission(
-        reference=ref,
-        raw_text=text,
-        channel=Channel.WEB,
-        step=step,
-        received_at=received,
-        state=ProcessingState.PROCESSED,
-    )
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    return row.id
-
-
 @pytest.fixture
 def database(tmp_path: Path, database_url: str) -> Iterator[str]:
     """A migrated database: a stale item, a fresh one with an owed question, one for the IT director."""
     engine = create_db_engine(Settings(data_dir=tmp_path, database={"url": database_url}))
     upgrade(engine)
     with Session(engine) as session:
-        _submission(
+        add_submission(
             session, "IN-2026-00001", "steg-1", NOW - timedelta(days=40), "Bygglov på webben. Snabbare."
         )
-        fresh = _submission(session, "IN-2026-00002", "steg-1", NOW - timedelta(days=2), "E-arkiv för alla.")
-        _submission(
+        fresh = add_submission(
+            session, "IN-2026-00002", "steg-1", NOW - timedelta(days=2), "E-arkiv för alla."
+        )
+        add_submission(
             session, "IN-2026-00003", "klar-for-beslut", NOW - timedelta(days=50), "Nytt ärendesystem."
         )
         session.add(

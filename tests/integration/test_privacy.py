@@ -51,6 +51,7 @@ from intake.services.drafting import DraftingService
 from intake.services.similarity import SimilarityService, submission_key
 from intake.settings import Settings
 from retrieval import ChromaIndex
+from tests.factories import submission
 from tests.fakes import FakeEmbedder
 
 pytestmark = pytest.mark.integration
@@ -200,11 +201,6 @@ def world(tmp_path: Path, database_url: str) -> Iterator[World]:
     built.engine.dispose()
 
 
-def _submission(world: World, reference: str) -> Submission | None:
-    with Session(world.engine) as session:
-        return session.exec(select(Submission).where(col(Submission.reference) == reference)).first()
-
-
 # --- extracts -------------------------------------------------------------------------------------
 
 
@@ -264,9 +260,10 @@ def test_erase_a_person_leaves_nothing_and_the_other_person_untouched(world: Wor
     assert plan.counts["account_deleted"] == 1 and plan.counts["login_attempt_deleted"] == 1
     assert _leaks(world) == []
     assert (
-        _submission(world, world.refs["parking"]) is None and _submission(world, world.refs["rooms"]) is None
+        submission(world.engine, world.refs["parking"]) is None
+        and submission(world.engine, world.refs["rooms"]) is None
     )
-    after = _submission(world, world.refs["archive"])
+    after = submission(world.engine, world.refs["archive"])
     assert after is not None and (after.raw_text, after.submitter_email) == (
         before.raw_text,
         before.submitter_email,
@@ -292,8 +289,8 @@ def test_erase_by_reference_takes_only_that_submission(world: World) -> None:
     _populate(world)
     subject = register.Subject.of(reference=world.refs["parking"])
     _erase(world, subject)
-    assert _submission(world, world.refs["parking"]) is None
-    rooms = _submission(world, world.refs["rooms"])
+    assert submission(world.engine, world.refs["parking"]) is None
+    rooms = submission(world.engine, world.refs["rooms"])
     assert rooms is not None and rooms.submitter_email == EMAIL, "her other idea stays"
     with Session(world.engine) as session:
         assert session.exec(select(Account).where(Account.email == EMAIL)).first() is not None
@@ -303,7 +300,7 @@ def test_erase_by_reference_takes_only_that_submission(world: World) -> None:
 
 def test_a_decided_item_is_anonymised_and_kept_an_undecided_one_deleted(world: World) -> None:
     _populate(world)
-    parking = _submission(world, world.refs["parking"])
+    parking = submission(world.engine, world.refs["parking"])
     assert parking is not None
     with Session(world.engine) as session:
         session.add(
@@ -324,7 +321,7 @@ def test_a_decided_item_is_anonymised_and_kept_an_undecided_one_deleted(world: W
         world.refs["parking"]: ("anonymise", "erase-decided"),
         world.refs["rooms"]: ("delete", "erase-undecided"),
     }
-    kept = _submission(world, world.refs["parking"])
+    kept = submission(world.engine, world.refs["parking"])
     assert kept is not None and kept.anonymised_at is not None
     assert (kept.submitter_name, kept.submitter_email) == (None, None)
     assert "parkeringstillstånd" in kept.raw_text and "[PNR_1]" in kept.raw_text
@@ -372,7 +369,7 @@ def test_erasure_while_triage_embeds_the_old_text_recreates_nothing(
         schedule = schedule.model_copy(
             update={"erasure": (ErasureRule(id="keep-all", action="anonymise", source="test"),)}
         )
-    parking = _submission(world, world.refs["parking"])
+    parking = submission(world.engine, world.refs["parking"])
     assert parking is not None and parking.id is not None
     services = TriageServices(world.engine, world.similarity, world.drafting)
     outcome: dict[str, Any] = {}
@@ -498,9 +495,9 @@ def test_culling_at_the_boundaries_with_a_frozen_clock(world: World) -> None:
     )
     again = _counts(world, T0 + timedelta(days=730) + minute)
     assert again["draft-after-close"] == 0 and again["submission-after-close"] == 0, "each record once"
-    parking = _submission(world, world.refs["parking"])
+    parking = submission(world.engine, world.refs["parking"])
     assert parking is not None and parking.anonymised_at is not None and parking.submitter_email is None
-    rooms = _submission(world, world.refs["rooms"])
+    rooms = submission(world.engine, world.refs["rooms"])
     assert rooms is not None and rooms.submitter_email == EMAIL, (
         "an open item is not culled by the closed rule"
     )
@@ -546,7 +543,7 @@ def test_a_restore_erases_again_what_was_erased_after_the_backup(world: World, t
     assert result["erasures_carried"] == 1 and result["reapplied"] >= 2
     world.similarity.rebuild()
     assert _leaks(world) == []
-    archive = _submission(world, world.refs["archive"])
+    archive = submission(world.engine, world.refs["archive"])
     assert archive is not None and archive.raw_text == ARCHIVE, "the rest of the backup is back"
     with Session(world.engine) as session:
         assert len(session.exec(select(Erasure)).all()) == 1

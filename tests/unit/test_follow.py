@@ -15,12 +15,12 @@ from sqlmodel import Session, col, select
 
 from intake.db import create_db_engine
 from intake.domain.process import load_process
-from intake.domain.submission import Channel, NewSubmission
 from intake.drafting.checklists import load_checklists
 from intake.migrate import upgrade
 from intake.models import AuditEvent, FollowLink
-from intake.services import follow, notify, questions, submissions
+from intake.services import follow, notify, questions
 from intake.settings import Settings
+from tests.factories import accept
 
 
 @pytest.fixture
@@ -35,15 +35,8 @@ def engine(settings: Settings) -> Engine:
     return made
 
 
-def _submission(engine: Engine, settings: Settings, text: str, email: str | None = None) -> int:
-    new = NewSubmission(text=text, channel=Channel.WEB, title="Min idé", submitter_email=email)
-    row = submissions.accept(engine, new, settings.intake, actor="test")
-    assert row.id is not None
-    return row.id
-
-
 def test_the_token_is_random_and_only_its_hash_is_stored(engine: Engine, settings: Settings) -> None:
-    sid = _submission(engine, settings, "Vi behöver ett e-arkiv för skolans betyg.")
+    sid = accept(engine, settings, "Vi behöver ett e-arkiv för skolans betyg.", title="Min idé")
     first, second = follow.issue(engine, sid), follow.issue(engine, sid)
     assert first != second and len(first) >= 43, "32 random bytes, URL-safe"
     assert follow.token_hash(first) == hashlib.sha256(first.encode()).hexdigest()
@@ -58,8 +51,8 @@ def test_the_token_is_random_and_only_its_hash_is_stored(engine: Engine, setting
 def test_resolve_finds_only_its_own_submission_and_refuses_the_rest(
     engine: Engine, settings: Settings
 ) -> None:
-    mine = _submission(engine, settings, "Vi behöver ett e-arkiv för skolans betyg.")
-    other = _submission(engine, settings, "Parkeringstillstånd borde kunna sökas digitalt.")
+    mine = accept(engine, settings, "Vi behöver ett e-arkiv för skolans betyg.", title="Min idé")
+    other = accept(engine, settings, "Parkeringstillstånd borde kunna sökas digitalt.", title="Min idé")
     token, other_token = follow.issue(engine, mine), follow.issue(engine, other)
     found = follow.resolve(engine, token)
     assert found is not None and found.id == mine
@@ -75,7 +68,7 @@ def test_resolve_finds_only_its_own_submission_and_refuses_the_rest(
 
 
 def test_a_revoked_link_opens_nothing(engine: Engine, settings: Settings) -> None:
-    sid = _submission(engine, settings, "Vi behöver ett e-arkiv för skolans betyg.")
+    sid = accept(engine, settings, "Vi behöver ett e-arkiv för skolans betyg.", title="Min idé")
     token, spare = follow.issue(engine, sid), follow.issue(engine, sid)
     assert follow.revoke(engine, token, actor="digit") is True
     assert follow.resolve(engine, token) is None
@@ -107,9 +100,13 @@ def test_answer_problems() -> None:
 def test_a_question_without_address_or_smtp_is_stored_and_not_mailed(
     engine: Engine, settings: Settings
 ) -> None:
-    anonymous = _submission(engine, settings, "Vi behöver ett e-arkiv för skolans betyg.")
-    with_mail = _submission(
-        engine, settings, "Parkeringstillstånd borde kunna sökas digitalt.", "a@kommun.se"
+    anonymous = accept(engine, settings, "Vi behöver ett e-arkiv för skolans betyg.", title="Min idé")
+    with_mail = accept(
+        engine,
+        settings,
+        "Parkeringstillstånd borde kunna sökas digitalt.",
+        title="Min idé",
+        submitter_email="a@kommun.se",
     )
     outcomes: list[str] = []
     hook = notify.question_by_mail(engine, settings)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
-from intake.drafting.client import Drafter, DraftInvalid, DraftUnavailable, LlmResult, PromptLike
-from intake.privacy import MaskedText, mask
+from intake.drafting.client import Drafter, DraftInvalid, DraftUnavailable
+from intake.privacy import mask
 from intake.services.judge import (
     DuplicateJudge,
     JudgeCandidate,
@@ -23,28 +22,11 @@ from intake.services.judge import (
 )
 from intake.settings import Settings
 from prompts import load_prompt
+from tests.fakes import FakeDrafter
 
 SUBMISSION = (
     "Invånare ska kunna ansöka om parkeringstillstånd digitalt. Ring Anna Andersson på 070-123 45 67."
 )
-
-
-class FakeDrafter:
-    """Answers with `reply` (or raises it) and remembers every call it got."""
-
-    model_id = "fake-model"
-
-    def __init__(self, reply: dict[str, Any] | Exception) -> None:
-        self.reply = reply
-        self.calls: list[tuple[MaskedText, PromptLike, dict[str, Any], Mapping[str, str]]] = []
-
-    def draft(
-        self, text: MaskedText, prompt: PromptLike, schema: dict[str, Any], context: Mapping[str, str]
-    ) -> LlmResult:
-        self.calls.append((text, prompt, schema, context))
-        if isinstance(self.reply, Exception):
-            raise self.reply
-        return LlmResult(self.reply, "fake-model", prompt.version, 10, 5, 7, 1, False)
 
 
 def _candidates() -> list[JudgeCandidate]:
